@@ -1,0 +1,64 @@
+"""Need-to-know: who may see a case, and who may read its personal data (F9.1).
+
+An officer sees the *existence* of the cases of their own organisation (and of
+the stations below it, for a branch-level unit). They read a case's personal
+data only when assigned to it, when their role supervises it (the station's
+case-management group; the legal-affairs unit of the station or its branch),
+or through a recorded break-glass grant. A secret (涉密) case is invisible to
+everyone not assigned to it. Other organisations see nothing: data crosses
+between organisations only as an explicit hand-over (a later module).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from casecenter.accounts.models import POLICE_ROLES, Role, User
+from casecenter.cases.models import AccessGrant, Assignment, Case
+
+SUPERVISING_ROLES = frozenset({Role.CASE_MANAGEMENT, Role.LEGAL_AFFAIRS})
+
+
+def _scope(user: User) -> Q:
+    """Cases of the user's organisation or of its child organisations."""
+    return Q(organisation_id=user.organisation_id) | Q(organisation__parent_id=user.organisation_id)
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    if not user.is_authenticated or user.role not in POLICE_ROLES or not user.organisation_id:
+        return Case.objects.none()
+    assigned = Q(assignments__user=user, assignments__ended_at__isnull=True)
+    return Case.objects.filter(_scope(user) & (Q(secret=False) | assigned)).distinct()
+
+
+def is_assigned(user: User, case: Case) -> bool:
+    return Assignment.objects.filter(case=case, user=user, ended_at__isnull=True).exists()
+
+
+def is_supervising(user: User, case: Case) -> bool:
+    if user.role not in SUPERVISING_ROLES or case.secret:
+        return False
+    org = case.organisation
+    if user.role == Role.CASE_MANAGEMENT:
+        return org.pk == user.organisation_id
+    return user.organisation_id in (org.pk, org.parent_id)
+
+
+def has_grant(user: User, case: Case) -> bool:
+    return AccessGrant.objects.filter(case=case, user=user, expires_at__gt=timezone.now()).exists()
+
+
+def may_read_personal(user: User, case: Case) -> bool:
+    return is_assigned(user, case) or is_supervising(user, case) or has_grant(user, case)
+
+
+def access_basis(user: User, case: Case) -> str | None:
+    """Why ``user`` may read ``case``'s personal data, for the audit entry."""
+    if is_assigned(user, case):
+        return "assigned"
+    if is_supervising(user, case):
+        return "supervision"
+    if has_grant(user, case):
+        return "break_glass"
+    return None

@@ -1,0 +1,301 @@
+"""API: cases, their people, officers, transitions and timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+
+from casecenter.accounts.models import User
+from casecenter.cases import selectors, services
+from casecenter.cases.models import Case, CaseEvent, Party
+from casecenter.errors import InvalidInput
+from casecenter.schema import Id, Text, Timestamp
+
+router = Router(tags=["cases"])
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    kind: str
+    category: str
+    title: str
+    state: str
+    secret: bool
+    version: int
+    organisation: str
+    accepted_at: datetime
+    occurred_at: datetime | None
+    closed_at: datetime | None
+
+
+class PartyOut(Schema):
+    id: int
+    role: str
+    name: str
+    id_number_masked: str
+    sex: str
+    age_at_act: int | None
+    minor_at_act: bool
+
+
+class OfficerOut(Schema):
+    user_id: int
+    name: str
+    role: str
+
+
+class EventOut(Schema):
+    at: datetime
+    kind: str
+    actor: str | None
+    from_state: str
+    to_state: str
+    reason: str
+    data: dict
+
+
+class TransitionOut(Schema):
+    name: str
+    label: str
+    needs_reason: bool
+    enforcement: bool
+
+
+class CaseDetailOut(CaseOut):
+    summary: str
+    place: str
+    access_basis: str
+    parties: list[PartyOut]
+    officers: list[OfficerOut]
+    timeline: list[EventOut]
+    transitions: list[TransitionOut]
+
+
+class CaseIn(Schema):
+    kind: Text(20, 1)
+    category: Text(30, 1)
+    title: Text(200, 1)
+    summary: Text(5000) = ""
+    place: Text(200) = ""
+    occurred_at: Timestamp | None = None
+    secret: bool = False
+
+
+class CasePatch(Schema):
+    version: int
+    title: Text(200, 1) | None = None
+    summary: Text(5000) | None = None
+    place: Text(200) | None = None
+    category: Text(30, 1) | None = None
+    occurred_at: Timestamp | None = None
+
+
+class TransitionIn(Schema):
+    transition: Text(40, 1)
+    version: int
+    reason: Text(2000) = ""
+    officers: list[Id] = []
+
+
+class PartyIn(Schema):
+    role: Text(20, 1)
+    name: Text(100, 1)
+    id_number: Text(30) = ""
+    phone: Text(40) = ""
+
+
+class AssignmentIn(Schema):
+    user_id: Id
+    role: Text(20, 1)
+
+
+class BreakGlassIn(Schema):
+    reason: Text(2000, 4)
+
+
+class RevealIn(Schema):
+    purpose: Text(500, 4)
+
+
+class CaseFilter(Schema):
+    q: Text(100) = ""
+    state: Text(20) = ""
+    kind: Text(20) = ""
+    category: Text(30) = ""
+    mine: bool = False
+    limit: int = 50
+    offset: int = 0
+
+
+def case_out(case: Case) -> dict:
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "kind": case.kind,
+        "category": case.category,
+        "title": case.title,
+        "state": case.state,
+        "secret": case.secret,
+        "version": case.version,
+        "organisation": case.organisation.name,
+        "accepted_at": case.accepted_at,
+        "occurred_at": case.occurred_at,
+        "closed_at": case.closed_at,
+    }
+
+
+def _party_out(party: Party) -> dict:
+    person = party.person
+    return {
+        "id": party.pk,
+        "role": party.role,
+        "name": person.name,
+        "id_number_masked": person.id_number_masked,
+        "sex": person.sex,
+        "age_at_act": party.age_at_act,
+        "minor_at_act": party.minor_at_act,
+    }
+
+
+def _event_out(event: CaseEvent) -> dict:
+    return {
+        "at": event.at,
+        "kind": event.kind,
+        "actor": str(event.actor) if event.actor else None,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "reason": event.reason,
+        "data": event.data,
+    }
+
+
+def case_detail(user: User, case: Case) -> dict:
+    file = selectors.read_case_file(user, case, purpose="api")
+    return {
+        **case_out(case),
+        "summary": case.summary,
+        "place": case.place,
+        "access_basis": file.basis,
+        "parties": [_party_out(p) for p in file.parties],
+        "officers": [
+            {"user_id": a.user_id, "name": str(a.user), "role": a.role} for a in file.officers
+        ],
+        "timeline": [_event_out(e) for e in file.events],
+        "transitions": [
+            {
+                "name": t.name,
+                "label": str(t.label),
+                "needs_reason": t.needs_reason,
+                "enforcement": t.enforcement,
+            }
+            for t in selectors.available_transitions(user, case)
+        ],
+    }
+
+
+def _officers(ids: list[int]) -> list[User]:
+    found = list(User.objects.filter(pk__in=ids))
+    if len(found) != len(set(ids)):
+        raise InvalidInput("officers.unknown", "有民警编号不存在。", "Unknown officer id.")
+    return found
+
+
+@router.get("", response=list[CaseOut])
+def list_cases(request: HttpRequest, filters: Query[CaseFilter]):
+    limit = max(1, min(filters.limit, 200))
+    offset = max(0, min(filters.offset, 10**9))
+    rows = selectors.case_list(
+        request.auth,
+        q=filters.q,
+        state=filters.state,
+        kind=filters.kind,
+        category=filters.category,
+        assigned_to_me=filters.mine,
+    )[offset : offset + limit]
+    return [case_out(c) for c in rows]
+
+
+@router.post("", response={201: CaseDetailOut})
+def accept(request: HttpRequest, payload: CaseIn):
+    """Accept a case directly (a walk-in report); you become its lead officer."""
+    case = services.accept_case(request.auth, **payload.dict())
+    return Status(201, case_detail(request.auth, case))
+
+
+@router.get("/{case_id}", response=CaseDetailOut)
+def read(request: HttpRequest, case_id: Id):
+    """The case with its people, officers and timeline (need-to-know; audited)."""
+    return case_detail(request.auth, selectors.get_case(request.auth, case_id))
+
+
+@router.patch("/{case_id}", response=CaseDetailOut)
+def edit(request: HttpRequest, case_id: Id, payload: CasePatch):
+    """Edit details. Send the ``version`` you read: a stale version gets 409."""
+    case = selectors.get_case(request.auth, case_id)
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    case = services.update_case(request.auth, case, expected_version=version, **changes)
+    return case_detail(request.auth, case)
+
+
+@router.post("/{case_id}/transitions", response=CaseDetailOut)
+def transition(request: HttpRequest, case_id: Id, payload: TransitionIn):
+    """Move the case (``file``, ``start_investigation`` …); enforcement steps name 2+ officers."""
+    case = selectors.get_case(request.auth, case_id)
+    case = services.transition_case(
+        request.auth,
+        case,
+        payload.transition,
+        expected_version=payload.version,
+        reason=payload.reason,
+        officers=_officers(payload.officers),
+    )
+    return case_detail(request.auth, case)
+
+
+@router.post("/{case_id}/parties", response={201: PartyOut})
+def add_party(request: HttpRequest, case_id: Id, payload: PartyIn):
+    case = selectors.get_case(request.auth, case_id)
+    return Status(201, _party_out(services.add_party(request.auth, case, **payload.dict())))
+
+
+@router.post("/{case_id}/parties/{party_id}/reveal-id", response=dict)
+def reveal_id(request: HttpRequest, case_id: Id, party_id: Id, payload: RevealIn):
+    """The full ID number of a party, for a stated purpose (audited)."""
+    case = selectors.get_case(request.auth, case_id)
+    party = case.parties.select_related("person", "case").filter(pk=party_id).first()
+    if party is None:
+        raise InvalidInput("party.not_found", "该人员不在本案中。", "No such party in this case.")
+    return {"id_number": selectors.reveal_id_number(request.auth, party, purpose=payload.purpose)}
+
+
+@router.post("/{case_id}/assignments", response={201: OfficerOut})
+def assign(request: HttpRequest, case_id: Id, payload: AssignmentIn):
+    case = selectors.get_case(request.auth, case_id)
+    officer = _officers([payload.user_id])[0]
+    assignment = services.assign_officer(request.auth, case, officer, payload.role)
+    return Status(201, {"user_id": officer.pk, "name": str(officer), "role": assignment.role})
+
+
+@router.delete("/{case_id}/assignments/{user_id}", response={204: None})
+def release(request: HttpRequest, case_id: Id, user_id: Id):
+    case = selectors.get_case(request.auth, case_id)
+    services.release_officer(request.auth, case, _officers([user_id])[0])
+    return Status(204, None)
+
+
+@router.post("/{case_id}/break-glass", response={201: dict})
+def break_glass(request: HttpRequest, case_id: Id, payload: BreakGlassIn):
+    """Open a case you are not assigned to, with a reason, for a few hours (audited)."""
+    case = selectors.get_case(request.auth, case_id)
+    grant = services.break_glass(request.auth, case, reason=payload.reason)
+    return Status(201, {"expires_at": grant.expires_at.isoformat()})
+
+
+@router.get("/{case_id}/timeline", response=list[EventOut])
+def timeline(request: HttpRequest, case_id: Id):
+    case = selectors.get_case(request.auth, case_id)
+    return [_event_out(e) for e in selectors.read_case_file(request.auth, case).events]

@@ -1,0 +1,173 @@
+"""UI for cases: thin views that parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from casecenter.accounts.models import POLICE_ROLES, User
+from casecenter.cases import access, selectors, services
+from casecenter.cases.forms import (
+    AssignForm,
+    BreakGlassForm,
+    CaseForm,
+    PartyForm,
+    TransitionForm,
+)
+from casecenter.cases.models import Case, CaseKind, CaseState, Category
+from casecenter.errors import DomainError, PermissionDenied
+from casecenter.web.forms import add_domain_error, get_object_or_404_domain
+
+
+def _colleagues(case: Case) -> list[tuple[int, str]]:
+    org = case.organisation
+    people = User.objects.filter(
+        organisation_id__in=[org.pk, org.parent_id], is_active=True, role__in=POLICE_ROLES
+    ).order_by("username")
+    return [(u.pk, f"{u} ({u.get_role_display()})") for u in people]
+
+
+@login_required
+def case_list_view(request: HttpRequest) -> HttpResponse:
+    f = {k: request.GET.get(k, "")[:100] for k in ("q", "state", "kind", "category")}
+    mine = request.GET.get("mine") == "1"
+    rows = selectors.case_list(request.user, assigned_to_me=mine, **f)
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    template = "cases/_rows.html" if request.htmx else "cases/list.html"
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "filters": f,
+            "mine": mine,
+            "states": CaseState.choices,
+            "kinds": CaseKind.choices,
+            "categories": Category.choices,
+        },
+    )
+
+
+@login_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.accept_case(request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Case %(number)s accepted.") % {"number": case.number})
+            return redirect("case-detail", pk=case.pk)
+    return render(request, "cases/new.html", {"form": form})
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404_domain(selectors.get_case, request.user, pk)
+    context: dict = {"case": case, "incident": getattr(case, "incident", None)}
+    try:
+        context["file"] = selectors.read_case_file(request.user, case)
+    except PermissionDenied as exc:
+        context["denied"] = exc.message
+        context["break_glass_form"] = BreakGlassForm()
+        return render(request, "cases/detail.html", context, status=403)
+    colleagues = _colleagues(case)
+    context.update(
+        transitions=selectors.available_transitions(request.user, case),
+        transition_form=TransitionForm(officer_choices=colleagues),
+        officer_choices=colleagues,
+        party_form=PartyForm(),
+        assign_form=AssignForm(officer_choices=colleagues),
+        may_assign=access.is_supervising(request.user, case)
+        or any(a.user_id == request.user.pk and a.role == "lead" for a in context["file"].officers),
+    )
+    return render(request, "cases/detail.html", context)
+
+
+def _run(request: HttpRequest, call, success: str) -> None:
+    try:
+        call()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+
+
+@login_required
+@require_POST
+def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404_domain(selectors.get_case, request.user, pk)
+    form = TransitionForm(request.POST, officer_choices=_colleagues(case))
+    if not form.is_valid():
+        messages.error(request, _("Please correct the form."))
+        return redirect("case-detail", pk=pk)
+    data = form.cleaned_data
+    officers = list(User.objects.filter(pk__in=data["officers"]))
+    _run(
+        request,
+        lambda: services.transition_case(
+            request.user,
+            case,
+            data["transition"],
+            expected_version=data["version"],
+            reason=data["reason"],
+            officers=officers,
+        ),
+        _("Case updated."),
+    )
+    return redirect("case-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_add_party(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404_domain(selectors.get_case, request.user, pk)
+    form = PartyForm(request.POST)
+    if form.is_valid():
+        _run(
+            request,
+            lambda: services.add_party(request.user, case, **form.cleaned_data),
+            _("Person added."),
+        )
+    else:
+        messages.error(request, _("Please correct the form."))
+    return redirect("case-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404_domain(selectors.get_case, request.user, pk)
+    form = AssignForm(request.POST, officer_choices=_colleagues(case))
+    if form.is_valid():
+        officer = User.objects.get(pk=form.cleaned_data["user"])
+        _run(
+            request,
+            lambda: services.assign_officer(request.user, case, officer, form.cleaned_data["role"]),
+            _("Officer assigned."),
+        )
+    else:
+        messages.error(request, _("Please correct the form."))
+    return redirect("case-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404_domain(selectors.get_case, request.user, pk)
+    form = BreakGlassForm(request.POST)
+    if form.is_valid():
+        _run(
+            request,
+            lambda: services.break_glass(request.user, case, reason=form.cleaned_data["reason"]),
+            _("Access granted for a few hours; it is recorded."),
+        )
+    else:
+        messages.error(request, _("State why you need access (at least 4 characters)."))
+    return redirect("case-detail", pk=pk)

@@ -1,0 +1,51 @@
+"""``casecenter demo``: migrate, load the demo world once, print logins, serve the UI."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from casecenter.accounts.models import Organisation
+from casecenter.demo.data import DEMO_PASSWORD, USERS, load
+
+
+class Command(BaseCommand):
+    help = "Set up the embedded demo: migrate, load demo data (once), serve on 127.0.0.1:8000."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help="only load the data")
+        parser.add_argument("--cases", type=int, default=300, help="how many incidents to load")
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="address to serve on")
+
+    def handle(self, *args, **options):
+        call_command("migrate", verbosity=0, interactive=False)
+        if Organisation.objects.exists():
+            self.stdout.write("Demo data is already loaded.")
+        else:
+            count = max(1, min(options["cases"], 100_000))
+            self.stdout.write(f"Loading {count} demo incidents and cases…")
+            load(count, progress=self._progress)
+            sys.stderr.write("\n")
+        self._print_logins()
+        if not options["no_serve"]:
+            self.stdout.write(f"Serving the UI on http://{options['addr']}/ (Ctrl-C stops it)")
+            call_command("runserver", options["addr"], use_reloader=False, insecure_serving=True)
+
+    def _progress(self, done: int, total: int) -> None:
+        percent = 100 * done // total
+        if percent == getattr(self, "_last_percent", -1):
+            return
+        self._last_percent = percent
+        if sys.stderr.isatty():
+            filled = 40 * done // total
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (40 - filled)}] {done}/{total}")
+        elif percent % 10 == 0:
+            sys.stderr.write(f"{percent}% ({done}/{total})\n")
+        sys.stderr.flush()
+
+    def _print_logins(self) -> None:
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+        for username, name, _sex, role, org, _unit in USERS:
+            self.stdout.write(f"  {username:<10} {name:<6} {role.label} · {org}")

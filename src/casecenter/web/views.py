@@ -1,0 +1,36 @@
+"""Shell of the UI: the home page, login, and the error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from casecenter.cases.models import CaseState
+from casecenter.cases.selectors import case_list
+from casecenter.incidents.models import IncidentState
+from casecenter.incidents.selectors import incident_list
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The officer's desk: my open cases, open incidents, the station's caseload by stage."""
+    user = request.user
+    by_state = dict(
+        case_list(user).order_by().values_list("state").annotate(n=Count("id", distinct=True))
+    )
+    context = {
+        "my_cases": case_list(user, assigned_to_me=True).exclude(state=CaseState.CLOSED)[:10],
+        "open_incidents": incident_list(user, state=IncidentState.OPEN)[:10],
+        "stages": [(label, by_state.get(value, 0), value) for value, label in CaseState.choices],
+    }
+    return render(request, "web/home.html", context)
+
+
+def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "web/error.html", {"status": 404}, status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/error.html", {"status": 500}, status=500)

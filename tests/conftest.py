@@ -1,0 +1,85 @@
+"""Shared fixtures: organisations, officers in every role, and a case factory."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from casecenter import law
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + live_server
+
+PASSWORD = "correct horse battery staple"  # noqa: S105
+
+
+def valid_id(birth: str = "19900307", serial: str = "123") -> str:
+    first17 = f"110108{birth}{serial}"
+    return first17 + law.check_digit(first17)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is slow on purpose; tests that are not about hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def orgs(db):
+    from casecenter.accounts.models import Organisation, OrganisationKind
+
+    legal = Organisation.objects.create(
+        code="fz", kind=OrganisationKind.LEGAL_AFFAIRS, name="法制支队"
+    )
+    station = Organisation.objects.create(
+        code="zgc", kind=OrganisationKind.POLICE_STATION, name="中关村派出所", parent=legal
+    )
+    other = Organisation.objects.create(
+        code="xyl", kind=OrganisationKind.POLICE_STATION, name="学院路派出所", parent=legal
+    )
+    court = Organisation.objects.create(code="fy", kind=OrganisationKind.COURT, name="法院")
+    return {"legal": legal, "station": station, "other": other, "court": court}
+
+
+@pytest.fixture
+def make_user(orgs):
+    from casecenter.accounts.models import Role, User
+
+    def make(username: str, role: str = Role.CASE_OFFICER, org: str = "station", **extra):
+        user = User(
+            username=username, display_name=username, role=role, organisation=orgs[org], **extra
+        )
+        user.set_password(PASSWORD)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def officers(make_user):
+    from casecenter.accounts.models import Role
+
+    return {
+        "lead": make_user("lead"),
+        "partner": make_user("partner"),
+        "bystander": make_user("bystander"),
+        "manager": make_user("manager", Role.CASE_MANAGEMENT),
+        "legal": make_user("legal", Role.LEGAL_AFFAIRS, org="legal"),
+        "stranger": make_user("stranger", org="other"),
+        "judge": make_user("judge", Role.JUDGE, org="court"),
+    }
+
+
+@pytest.fixture
+def make_case(officers):
+    from casecenter.cases import services
+
+    def make(kind: str = "criminal", **extra):
+        fields = {"category": "theft", "title": "电动车被盗案", **extra}
+        case = services.accept_case(officers["lead"], kind=kind, **fields)
+        services.assign_officer(officers["lead"], case, officers["partner"], "assisting")
+        case.refresh_from_db()
+        return case
+
+    return make
