@@ -114,3 +114,8 @@ def test_language_switch_turns_the_ui_english(browser):
     browser.post("/i18n/setlang/", {"language": "en", "next": "/cases/"})
     page = browser.get("/cases/").content.decode()
     assert "Cases" in page and "Accept a case" in page
+
+
+def test_chinese_is_the_default_whatever_the_browser_prefers(browser):
+    page = browser.get("/cases/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert page["Content-Language"] == "zh-hans" and "受案" in page.content.decode()

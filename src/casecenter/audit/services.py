@@ -48,7 +48,7 @@ def record(
         raise RuntimeError("audit.record() must be called inside the service's transaction")
 
     action = check_text(action, "the audit action")
-    if not action or len(action) > AuditEntry._meta.get_field("action").max_length:
+    if not 0 < len(action) <= _max_length("action"):
         raise ValueError(f"an audit action must have 1 to 100 characters, not {action!r}")
     reason = check_text(reason or "", "the audit reason")
     payload = normalise_data({} if data is None else data)
@@ -59,7 +59,7 @@ def record(
         actor_id, actor_name = None, SYSTEM_ACTOR_NAME
     else:
         actor_id = actor.pk
-        actor_name = check_text(str(actor), "the actor's name")[:150]
+        actor_name = check_text(str(actor), "the actor's name")[: _max_length("actor_name")]
 
     if target is None:
         object_type = object_id = ""
@@ -68,8 +68,8 @@ def record(
             raise ValueError("cannot audit an unsaved object")
         object_type = target._meta.label_lower
         object_id = check_text(str(target.pk), "the object id")
-        if len(object_id) > 100:
-            raise ValueError("an audited object id must have at most 100 characters")
+        if len(object_id) > _max_length("object_id"):
+            raise ValueError(f"cannot audit an object whose id is this long: {object_id!r}")
 
     head = _lock_head()
     tree = CompactRange.from_hex(head.size, head.frontier)
@@ -94,6 +94,12 @@ def record(
     head.root = root
     head.save(update_fields=["size", "frontier", "root"])
     return entry
+
+
+def _max_length(field: str) -> int:
+    length = AuditEntry._meta.get_field(field).max_length
+    assert length is not None
+    return length
 
 
 def _lock_head() -> AuditHead:
