@@ -178,6 +178,20 @@ def test_verification_stops_at_the_first_of_several_tampered_entries(log, tamper
     assert verify_log().first_bad_seq == 1
 
 
+def test_entries_appended_while_verifying_are_not_mistaken_for_tampering(log):
+    appended = []
+
+    def append_once(done: int, total: int) -> None:
+        if not appended:
+            with transaction.atomic():
+                appended.append(record(None, "test.during_verify"))
+
+    report = verify_log(progress=append_once)
+
+    assert report.ok, report.problem
+    assert report.size == 6
+
+
 def test_appending_after_verification_keeps_the_log_verifiable(log):
     with transaction.atomic():
         record(None, "test.after")

@@ -57,7 +57,8 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}".rstrip(":")
+        target = f" {self.object_type}:{self.object_id}" if self.object_type else ""
+        return f"#{self.seq} {self.action}{target}"
 
 
 class AuditHead(models.Model):

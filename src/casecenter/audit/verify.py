@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+
 from casecenter.audit.canonical import entry_leaf_data
 from casecenter.audit.merkle import EMPTY_ROOT, CompactRange, leaf_hash
 from casecenter.audit.models import AuditEntry, AuditHead
@@ -97,72 +99,93 @@ def _next_seq_from(seq: int) -> int | None:
     )
 
 
+class _Rebuild:
+    """The tree rebuilt so far, and the prefix of the log known to be good."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.tree = CompactRange()
+        self.size, self.root = 0, EMPTY_ROOT
+        self.progress, self.total = progress, total
+
+    def failed(self, seq: int | None, problem: str) -> VerifyReport:
+        return VerifyReport(False, self.size, self.root.hex(), seq, problem)
+
+    def scan(self, entries: QuerySet[AuditEntry]) -> VerifyReport | None:
+        """Check ``entries`` (those from ``self.size`` on); a report at the first problem."""
+        rows: Iterator[AuditEntry] = entries.order_by("seq").iterator(chunk_size=CHUNK_SIZE)
+        while True:
+            expected = self.size
+            try:
+                entry = next(rows)
+            except StopIteration:
+                return None
+            except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+                # The next row holds a value the database driver cannot even
+                # decode (e.g. a malformed date on SQLite): find its seq.
+                seq = _next_seq_from(expected)
+                if seq is not None and seq != expected:
+                    return self.failed(
+                        expected, f"it is missing; the next entry in the log is #{seq}"
+                    )
+                return self.failed(seq, f"it cannot be read ({exc})")
+            if entry.seq != expected:
+                if entry.seq > expected:
+                    return self.failed(
+                        expected, f"it is missing; the next entry in the log is #{entry.seq}"
+                    )
+                return self.failed(entry.seq, "it is out of sequence")
+            problem = _entry_problem(entry, self.tree)
+            if problem:
+                return self.failed(entry.seq, problem)
+            self.size, self.root = self.tree.size, bytes(entry.tree_root)
+            if self.progress is not None:
+                self.progress(self.size, self.total)
+
+
 def verify_log(progress: Progress | None = None) -> VerifyReport:
-    """Check every entry and the head; stop at the first problem found."""
-    total = AuditEntry.objects.count()
-    tree = CompactRange()
-    verified_size, verified_root = 0, EMPTY_ROOT  # the prefix known to be good
+    """Check every entry and the head; stop at the first problem found.
 
-    def failed(seq: int | None, problem: str) -> VerifyReport:
-        return VerifyReport(False, verified_size, verified_root.hex(), seq, problem)
-
-    entries: Iterator[AuditEntry] = AuditEntry.objects.order_by("seq").iterator(
-        chunk_size=CHUNK_SIZE
-    )
-    while True:
-        expected = verified_size
-        try:
-            entry = next(entries)
-        except StopIteration:
-            break
-        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
-            # The row after the last good one holds a value the database
-            # driver cannot even decode (e.g. a malformed date on SQLite).
-            seq = _next_seq_from(expected)
-            if seq is not None and seq != expected:
-                return failed(expected, f"it is missing; the next entry in the log is #{seq}")
-            return failed(seq, f"it cannot be read ({exc})")
-        if entry.seq != expected:
-            if entry.seq > expected:
-                return failed(expected, f"it is missing; the next entry in the log is #{entry.seq}")
-            return failed(entry.seq, "it is out of sequence")
-        problem = _entry_problem(entry, tree)
-        if problem:
-            return failed(entry.seq, problem)
-        verified_size, verified_root = tree.size, bytes(entry.tree_root)
-        if progress is not None:
-            progress(verified_size, total)
-
-    return _check_head(tree) or VerifyReport(True, tree.size, tree.root().hex())
-
-
-def _check_head(tree: CompactRange) -> VerifyReport | None:
-    """Compare the rebuilt tree with the head row; a report if they disagree."""
-    size, root = tree.size, tree.root()
-
-    def failed(seq: int | None, problem: str) -> VerifyReport:
-        return VerifyReport(False, size, root.hex(), seq, problem)
-
+    Appends may go on while the log is read. An append commits its entry and
+    the head together, so the head read *after* the entries covers every entry
+    seen, and every entry it covers exists: those appended meanwhile are
+    checked too before the head is compared. No lock is taken.
+    """
+    rebuild = _Rebuild(progress, AuditEntry.objects.count())
+    failure = rebuild.scan(AuditEntry.objects.all())
+    if failure:
+        return failure
     head = AuditHead.objects.filter(pk=AuditHead.SINGLETON_PK).first()
+    if head is not None and head.size > rebuild.size:
+        failure = rebuild.scan(AuditEntry.objects.filter(seq__gte=rebuild.size, seq__lt=head.size))
+        if failure:
+            return failure
+    return _check_head(head, rebuild) or VerifyReport(True, rebuild.size, rebuild.root.hex())
+
+
+def _check_head(head: AuditHead | None, rebuild: _Rebuild) -> VerifyReport | None:
+    """Compare the rebuilt tree with the head row; a report if they disagree."""
+    size, tree = rebuild.size, rebuild.tree
     if head is None:
         if size == 0:
             return None  # an empty log whose head was never written (e.g. after a flush)
-        return failed(None, f"the audit head is missing although the log has {size} entries")
+        return rebuild.failed(
+            None, f"the audit head is missing although the log has {size} entries"
+        )
     if head.size > size:
-        return failed(
+        return rebuild.failed(
             size,
             f"it is missing; the head records {head.size} entries but the log has only {size}",
         )
     if head.size < size:
-        return failed(
+        return rebuild.failed(
             head.size,
             f"it is not covered by the head, which records only {head.size} entries",
         )
-    if _as_bytes(head.root) != root:
-        return failed(
+    if _as_bytes(head.root) != rebuild.root:
+        return rebuild.failed(
             None,
-            f"the head's root {_hex(head.root)} does not match the log's root {root.hex()}",
+            f"the head's root {_hex(head.root)} does not match the log's root {rebuild.root.hex()}",
         )
     if head.frontier != tree.to_hex():
-        return failed(None, "the head's frontier does not match the log's tree")
+        return rebuild.failed(None, "the head's frontier does not match the log's tree")
     return None

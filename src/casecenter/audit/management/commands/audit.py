@@ -75,8 +75,8 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _progress(self, done: int, total: int) -> None:
-        """Report every 10 % of a long log on stderr."""
-        if total < PROGRESS_MIN_ENTRIES:
+        """Report every 10 % of a long log on stderr (not entries appended meanwhile)."""
+        if total < PROGRESS_MIN_ENTRIES or done > total:
             return
         if done * 10 // total > (done - 1) * 10 // total:  # crossed into the next tenth
             self.stderr.write(f"verified {done}/{total} entries ({done * 100 // total} %)")
