@@ -33,3 +33,6 @@ def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads as a type
 
 Id = Annotated[int, Field(ge=1, le=2**53)]
 Timestamp = Annotated[datetime, AfterValidator(_sane_time)]
+#: Paging of list endpoints: at most 200 rows a page.
+Limit = Annotated[int, Field(ge=1, le=200)]
+Offset = Annotated[int, Field(ge=0, le=10**9)]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the API docs (Swagger UI) from its own static files, no CDN
     "casecenter.accounts",
     "casecenter.audit",
     "casecenter.outbox",

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 
 import pytest
+from django.db import connections
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,4 +45,8 @@ def page():
             yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
+            # ORM calls made while Playwright's event loop runs get a connection of
+            # their own context; close it here, or PostgreSQL keeps a session open
+            # on the test database and its teardown cannot drop it.
+            connections.close_all()
             shutil.rmtree(profile, ignore_errors=True)

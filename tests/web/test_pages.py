@@ -119,3 +119,23 @@ def test_language_switch_turns_the_ui_english(browser):
 def test_chinese_is_the_default_whatever_the_browser_prefers(browser):
     page = browser.get("/cases/", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert page["Content-Language"] == "zh-hans" and "受案" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cases/99999999999999999999999/",
+        "/incidents/0/",
+        "/cases/12345678901234567/transition/",
+        "/cases/abc/",
+    ],
+)
+def test_absurd_ids_are_not_found_not_errors(browser, url):
+    assert browser.get(url).status_code == 404
+
+
+def test_api_docs_are_served_without_a_cdn(db):
+    from django.test import Client
+
+    page = Client().get("/api/docs").content.decode()
+    assert "cdn.jsdelivr" not in page and "/static/ninja/swagger-ui-bundle.js" in page

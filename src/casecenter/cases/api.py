@@ -11,7 +11,7 @@ from casecenter.accounts.models import User
 from casecenter.cases import selectors, services
 from casecenter.cases.models import Case, CaseEvent, Party
 from casecenter.errors import InvalidInput
-from casecenter.schema import Id, Text, Timestamp
+from casecenter.schema import Id, Limit, Offset, Text, Timestamp
 
 router = Router(tags=["cases"])
 
@@ -126,8 +126,8 @@ class CaseFilter(Schema):
     kind: Text(20) = ""
     category: Text(30) = ""
     mine: bool = False
-    limit: int = 50
-    offset: int = 0
+    limit: Limit = 50
+    offset: Offset = 0
 
 
 def case_out(case: Case) -> dict:
@@ -205,8 +205,6 @@ def _officers(ids: list[int]) -> list[User]:
 
 @router.get("", response=list[CaseOut])
 def list_cases(request: HttpRequest, filters: Query[CaseFilter]):
-    limit = max(1, min(filters.limit, 200))
-    offset = max(0, min(filters.offset, 10**9))
     rows = selectors.case_list(
         request.auth,
         q=filters.q,
@@ -214,7 +212,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilter]):
         kind=filters.kind,
         category=filters.category,
         assigned_to_me=filters.mine,
-    )[offset : offset + limit]
+    )[filters.offset : filters.offset + filters.limit]
     return [case_out(c) for c in rows]
 
 

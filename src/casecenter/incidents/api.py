@@ -11,7 +11,7 @@ from casecenter.cases.api import CaseOut, case_out
 from casecenter.incidents import selectors, services
 from casecenter.incidents.models import Incident
 from casecenter.law import mask_name, mask_phone
-from casecenter.schema import Id, Text, Timestamp
+from casecenter.schema import Id, Limit, Offset, Text, Timestamp
 
 router = Router(tags=["incidents"])
 
@@ -68,8 +68,8 @@ class IncidentFilter(Schema):
     state: Text(20) = ""
     channel: Text(20) = ""
     category: Text(30) = ""
-    limit: int = 50
-    offset: int = 0
+    limit: Limit = 50
+    offset: Offset = 0
 
 
 def incident_out(incident: Incident) -> dict:
@@ -92,15 +92,13 @@ def incident_out(incident: Incident) -> dict:
 
 @router.get("", response=list[IncidentOut])
 def list_incidents(request: HttpRequest, filters: Query[IncidentFilter]):
-    limit = max(1, min(filters.limit, 200))
-    offset = max(0, min(filters.offset, 10**9))
     rows = selectors.incident_list(
         request.auth,
         q=filters.q,
         state=filters.state,
         channel=filters.channel,
         category=filters.category,
-    ).select_related("reporter")[offset : offset + limit]
+    ).select_related("reporter")[filters.offset : filters.offset + filters.limit]
     return [incident_out(i) for i in rows]
 
 

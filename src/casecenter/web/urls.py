@@ -1,7 +1,10 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from casecenter.web import views
+from casecenter.web.converters import IdConverter
+
+register_converter(IdConverter, "id")  # before the includes below use it
 
 urlpatterns = [
     path("", views.home, name="home"),
