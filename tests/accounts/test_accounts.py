@@ -52,3 +52,16 @@ def test_number_series_count_per_organisation_series_and_year(orgs):
 def test_number_series_refuses_to_run_outside_a_transaction(orgs):
     with pytest.raises(RuntimeError):
         next_serial(orgs["station"].pk, "incident", 2026)
+
+
+def test_administrator_manages_users_in_the_admin(make_user, officers):
+    from django.test import Client
+
+    admin = make_user("root", "admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    page = client.get("/admin/accounts/user/").content.decode()
+    assert "lead" in page and "partner" in page
+    r = client.get(f"/admin/accounts/user/{officers['lead'].pk}/change/")
+    assert r.status_code == 200 and 'name="role"' in r.content.decode()
+    assert client.get("/admin/cases/case/").status_code == 404  # no back door to cases

@@ -105,6 +105,19 @@ def _check_choice(value: str, choices: Any, code: str, what_zh: str, what_en: st
         raise InvalidInput(code, f"{what_zh}无效：{value}", f"Unknown {what_en}: {value}")
 
 
+def _check_act_time(occurred_at: datetime | None, now: datetime) -> None:
+    if occurred_at is None:
+        return
+    if occurred_at > now + timedelta(minutes=5):
+        raise InvalidInput(
+            "case.occurred_in_future", "案发时间不能晚于现在。", "The act cannot be in the future."
+        )
+    if occurred_at.year < 1900:
+        raise InvalidInput(
+            "case.occurred_too_early", "案发时间不能早于1900年。", "The act cannot be before 1900."
+        )
+
+
 @transaction.atomic
 def accept_case(
     actor: User,
@@ -131,10 +144,7 @@ def accept_case(
     if not title:
         raise InvalidInput("case.title_missing", "请填写案件名称。", "The case needs a title.")
     now = timezone.now()
-    if occurred_at and occurred_at > now + timedelta(minutes=5):
-        raise InvalidInput(
-            "case.occurred_in_future", "案发时间不能晚于现在。", "The act cannot be in the future."
-        )
+    _check_act_time(occurred_at, now)
     year = timezone.localtime(now).year
     serial = next_serial(actor.organisation_id, f"case.{kind}", year)
     case = Case.objects.create(
@@ -188,6 +198,8 @@ def update_case(actor: User, case: Case, *, expected_version: int, **changes: An
         )
     if "category" in changes:
         _check_choice(changes["category"], Category, "case.category", "案由", "category")
+    if "occurred_at" in changes:
+        _check_act_time(changes["occurred_at"], timezone.now())
     if "title" in changes and not str(changes["title"]).strip():
         raise InvalidInput("case.title_missing", "请填写案件名称。", "The case needs a title.")
     changed = {k: v for k, v in changes.items() if getattr(case, k) != v}

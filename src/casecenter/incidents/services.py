@@ -16,6 +16,8 @@ from casecenter.errors import InvalidInput, PermissionDenied
 from casecenter.incidents.models import Channel, Incident, IncidentState
 from casecenter.outbox.services import emit
 
+EARLIEST_YEAR = 1990  # older dates are typing mistakes, not incidents
+
 
 def _require_station_officer(actor: User) -> None:
     if actor.role not in POLICE_ROLES or actor.organisation_id is None:
@@ -68,6 +70,12 @@ def register_incident(
         )
     if timezone.is_naive(received_at):
         received_at = timezone.make_aware(received_at)
+    if received_at.year < EARLIEST_YEAR:
+        raise InvalidInput(
+            "incident.too_old",
+            f"接警时间不能早于{EARLIEST_YEAR}年。",
+            f"The incident cannot be received before {EARLIEST_YEAR}.",
+        )
     if received_at > timezone.now() + timedelta(minutes=5):
         raise InvalidInput(
             "incident.future",
