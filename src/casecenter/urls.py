@@ -11,3 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("casecenter.web.urls")),
 ]
+
+handler404 = "casecenter.web.views.error_404"
+handler500 = "casecenter.web.views.error_500"

@@ -139,3 +139,8 @@ def test_api_docs_are_served_without_a_cdn(db):
 
     page = Client().get("/api/docs").content.decode()
     assert "cdn.jsdelivr" not in page and "/static/ninja/swagger-ui-bundle.js" in page
+
+
+def test_unknown_page_gets_the_styled_404(browser):
+    r = browser.get("/no-such-page/")
+    assert r.status_code == 404 and "app.css" in r.content.decode()

@@ -29,8 +29,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return render(request, "web/error.html", {"status": 404}, status=404)
+    return render(request, "web/404.html", status=404)
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/error.html", {"status": 500}, status=500)
+    """Stands alone (no user, no database): it must render when those are what failed."""
+    return render(request, "web/500.html", status=500)
