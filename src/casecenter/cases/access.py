@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from casecenter.accounts.models import POLICE_ROLES, Role, User
-from casecenter.cases.models import AccessGrant, Assignment, Case
+from casecenter.cases.models import AccessGrant, Assignment, AssignmentRole, Case
 
 SUPERVISING_ROLES = frozenset({Role.CASE_MANAGEMENT, Role.LEGAL_AFFAIRS})
 
@@ -62,3 +62,17 @@ def access_basis(user: User, case: Case) -> str | None:
     if has_grant(user, case):
         return "break_glass"
     return None
+
+
+def is_lead(user: User, case: Case) -> bool:
+    return Assignment.objects.filter(
+        case=case, user=user, role=AssignmentRole.LEAD, ended_at__isnull=True
+    ).exists()
+
+
+def may_assign(user: User, case: Case, role: str | None = None) -> bool:
+    """The lead adds assisting officers and supervisors; the case-management
+    group of the station assigns anyone, a new lead included."""
+    if user.role == Role.CASE_MANAGEMENT and is_supervising(user, case):
+        return True
+    return role != AssignmentRole.LEAD and is_lead(user, case)

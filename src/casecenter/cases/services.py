@@ -388,11 +388,7 @@ def assign_officer(actor: User, case: Case, officer: User, role: str) -> Assignm
     """
     case = Case.objects.select_for_update().select_related("organisation").get(pk=case.pk)
     _check_choice(role, AssignmentRole, "assignment.role", "指派角色", "assignment role")
-    is_lead = Assignment.objects.filter(
-        case=case, user=actor, role=AssignmentRole.LEAD, ended_at__isnull=True
-    ).exists()
-    manages = actor.role == Role.CASE_MANAGEMENT and access.is_supervising(actor, case)
-    if not (manages or (is_lead and role != AssignmentRole.LEAD)):
+    if not access.may_assign(actor, case, role):
         raise PermissionDenied(
             "assignment.forbidden",
             "只有主办民警（添加协办、监督人）或案管组可以指派。",

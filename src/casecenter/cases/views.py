@@ -84,8 +84,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         officer_choices=colleagues,
         party_form=PartyForm(),
         assign_form=AssignForm(officer_choices=colleagues),
-        may_assign=access.is_supervising(request.user, case)
-        or any(a.user_id == request.user.pk and a.role == "lead" for a in context["file"].officers),
+        may_assign=access.may_assign(request.user, case),
     )
     return render(request, "cases/detail.html", context)
 
