@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "casecenter.calendars",
     "casecenter.incidents",
     "casecenter.cases",
+    "casecenter.supervision",
+    "casecenter.measures",
     "casecenter.web",
     "casecenter.demo",
 ]

@@ -216,6 +216,7 @@ class CaseEvent(models.Model):
         ASSIGNED = "assigned", _("Officer assigned")
         UNASSIGNED = "unassigned", _("Officer released")
         BREAK_GLASS = "break_glass", _("Break-glass access")
+        MEASURE = "measure", _("Coercive measure")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()

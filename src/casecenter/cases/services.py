@@ -37,15 +37,21 @@ from casecenter.cases.workflow import TRANSITIONS, applies
 from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.outbox.services import emit
 from casecenter.privacy.crypto import blind_index
+from casecenter.supervision import services as clocks
 
 CASE_ORG_KINDS = {OrganisationKind.POLICE_STATION, OrganisationKind.CASE_CENTER}
 EDITABLE_FIELDS = {"title", "summary", "place", "category", "occurred_at"}
 BREAK_GLASS_HOURS = 4
 ID_CONTEXT = "cases.person.id_number"
 KIND_CODES = {CaseKind.CRIMINAL: "XS", CaseKind.ADMINISTRATIVE: "XZ"}
+#: The case's own clock, started at acceptance: decide on filing (criminal),
+#: or handle the case (administrative). LAW.md: filing.review, admin_case.handle.
+CASE_CLOCK = {CaseKind.CRIMINAL: "filing.review", CaseKind.ADMINISTRATIVE: "admin_case.handle"}
+#: Transitions that do the duty of a case clock, and those that end it unneeded.
+MEETS_CASE_CLOCK = {"file", "refuse_filing", "decide"}
 
 
-def _log(
+def log_event(
     actor: User | None,
     case: Case,
     kind: str,
@@ -55,7 +61,8 @@ def _log(
     to_state: str = "",
     **data: Any,
 ) -> CaseEvent:
-    """The timeline event, the audit entry and the outbox event of one change."""
+    """The timeline event, the audit entry and the outbox event of one change
+    (inside the caller's transaction; other apps' services use it too)."""
     event = CaseEvent.objects.create(
         case=case,
         at=timezone.now(),
@@ -163,7 +170,8 @@ def accept_case(
         created_by=actor,
     )
     Assignment.objects.create(case=case, user=actor, role=AssignmentRole.LEAD)
-    _log(actor, case, CaseEvent.Kind.ACCEPTED, to_state=CaseState.ACCEPTED, case_kind=kind)
+    log_event(actor, case, CaseEvent.Kind.ACCEPTED, to_state=CaseState.ACCEPTED, case_kind=kind)
+    clocks.open_deadline(actor, CASE_CLOCK[kind], case, trigger_at=now)
     return case
 
 
@@ -209,7 +217,7 @@ def update_case(actor: User, case: Case, *, expected_version: int, **changes: An
         setattr(case, field, value)
     case.version += 1
     case.save(update_fields=[*changed, "version", "updated_at"])
-    _log(actor, case, CaseEvent.Kind.UPDATED, fields=sorted(changed))
+    log_event(actor, case, CaseEvent.Kind.UPDATED, fields=sorted(changed))
     return case
 
 
@@ -281,7 +289,7 @@ def transition_case(
     if case.state == CaseState.CLOSED:
         case.closed_at = timezone.now()
     case.save(update_fields=["state", "version", "closed_at", "updated_at"])
-    _log(
+    log_event(
         actor,
         case,
         CaseEvent.Kind.TRANSITION,
@@ -290,6 +298,10 @@ def transition_case(
         to_state=case.state,
         **data,
     )
+    if name in MEETS_CASE_CLOCK:
+        clocks.meet_deadlines(actor, case, CASE_CLOCK.values())
+    elif case.state == CaseState.CLOSED:
+        clocks.cancel_deadlines(actor, case, CASE_CLOCK.values(), reason=f"case {name}")
     return case
 
 
@@ -365,7 +377,7 @@ def add_party(
         responsibility=law.responsibility_band(born, act_date) if known else "",
     )
     Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
-    _log(
+    log_event(
         actor,
         case,
         CaseEvent.Kind.PARTY_ADDED,
@@ -410,7 +422,9 @@ def assign_officer(actor: User, case: Case, officer: User, role: str) -> Assignm
         )
     assignment = Assignment.objects.create(case=case, user=officer, role=role)
     Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
-    _log(actor, case, CaseEvent.Kind.ASSIGNED, user_id=officer.pk, user=str(officer), role=role)
+    log_event(
+        actor, case, CaseEvent.Kind.ASSIGNED, user_id=officer.pk, user=str(officer), role=role
+    )
     return assignment
 
 
@@ -436,7 +450,7 @@ def release_officer(actor: User, case: Case, officer: User, *, reason: str = "")
     assignment.ended_at = timezone.now()
     assignment.save(update_fields=["ended_at"])
     Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
-    _log(
+    log_event(
         actor, case, CaseEvent.Kind.UNASSIGNED, reason=reason, user_id=officer.pk, user=str(officer)
     )
     return assignment
@@ -465,7 +479,7 @@ def break_glass(actor: User, case: Case, *, reason: str) -> AccessGrant:
         reason=reason,
         expires_at=timezone.now() + timedelta(hours=BREAK_GLASS_HOURS),
     )
-    _log(
+    log_event(
         actor,
         case,
         CaseEvent.Kind.BREAK_GLASS,

@@ -1,0 +1,34 @@
+"""``casecenter worker``: clocks → alerts, escalations, outbox relay, forever."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from casecenter.supervision.worker import run_once
+
+
+class Command(BaseCommand):
+    help = "Raise alerts as clocks come due, escalate unacknowledged ones, relay the outbox."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="one round, then exit")
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="seconds between rounds (default 1)"
+        )
+
+    def handle(self, *args, **options):
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        interval = max(0.05, min(options["interval"], 60.0))
+        while True:
+            totals = run_once()
+            if any(totals.values()) and options["verbosity"] > 0:
+                self.stdout.write(" ".join(f"{k}={v}" for k, v in totals.items() if v))
+            if options["once"] or stopping:
+                return
+            close_old_connections()
+            time.sleep(interval)
