@@ -70,7 +70,9 @@ def _advance(deadline: Deadline, now: datetime) -> str | None:
             at=now,
             title_zh=f"已超期：{rule.name_zh}{who} · {case.number}",
             title_en=f"Breached: {rule.name_en}{who_en} · {case.number}",
-            explanation_zh=f"期限已于{_fmt(deadline.due_at)}届满（{rule.basis}）。{comp.get('zh', '')}",
+            explanation_zh=(
+                f"期限已于{_fmt(deadline.due_at)}届满（{rule.basis}）。{comp.get('zh', '')}"
+            ),
             explanation_en=(
                 f"The period ended at {_fmt(deadline.due_at)} ({rule.basis}). {comp.get('en', '')}"
             ),
@@ -91,7 +93,9 @@ def _advance(deadline: Deadline, now: datetime) -> str | None:
         at=now,
         title_zh=f"即将到期：{rule.name_zh}{who} · {case.number}",
         title_en=f"Due soon: {rule.name_en}{who_en} · {case.number}",
-        explanation_zh=f"期限将于{_fmt(deadline.due_at)}届满（{rule.basis}）。{comp.get('zh', '')}",
+        explanation_zh=(
+            f"期限将于{_fmt(deadline.due_at)}届满（{rule.basis}）。{comp.get('zh', '')}"
+        ),
         explanation_en=(
             f"The period ends at {_fmt(deadline.due_at)} ({rule.basis}). {comp.get('en', '')}"
         ),
