@@ -20,6 +20,9 @@ from casecenter.cases import services as cases
 from casecenter.cases.models import AssignmentRole, CaseKind, CaseState, PartyRole
 from casecenter.incidents import services as incidents
 from casecenter.incidents.models import Channel
+from casecenter.measures import services as measures
+from casecenter.measures.models import MeasureKind
+from casecenter.supervision.worker import run_once
 
 DEMO_PASSWORD = "casecenter-demo"  # noqa: S105 - printed for the newcomer on purpose
 
@@ -157,7 +160,9 @@ NO_CASE = [
 class DemoBuilder:
     """Builds the demo world with a seeded random generator."""
 
-    def __init__(self, seed: int = 20261126, progress: Callable[[int, int], None] | None = None):
+    def __init__(
+        self, seed: int | None = 20261126, progress: Callable[[int, int], None] | None = None
+    ):
         self.rng = random.Random(seed)
         self.progress = progress or (lambda done, total: None)
         self.used_ids: set[str] = set()
@@ -304,6 +309,7 @@ class DemoBuilder:
                     lead, case, role=PartyRole.WITNESS, name=self.name(), phone=self.phone()
                 )
             self._advance(case, lead, partner, legal, stage)
+            self._measures(case, lead, partner)
             self.progress(n + 1, count)
 
     def _advance(self, case, lead: User, partner: User, legal: User, stage: float) -> None:
@@ -336,9 +342,111 @@ class DemoBuilder:
             step(lead, "close")
         assert case.state in CaseState.values
 
+    def _measures(self, case, lead: User, partner: User) -> None:
+        """Coercive measures in every state, with clocks met, running and breached."""
+        case.refresh_from_db()
+        suspect = case.parties.filter(role=PartyRole.SUSPECT).first()
+        if suspect is None or case.state in (CaseState.ACCEPTED, CaseState.NOT_FILED):
+            return
+        now, team, rng = timezone.now(), [lead, partner], self.rng
+
+        def moment(m, kind: str, hours_after: float) -> None:
+            at = m.started_at + timedelta(hours=hours_after)
+            if at < now:
+                measures.record_moment(lead, m, kind, at=at)
+
+        if case.kind == CaseKind.ADMINISTRATIVE:
+            arrived = now - timedelta(hours=rng.uniform(3, 60))
+            summons = measures.start_measure(
+                lead, case, suspect, MeasureKind.SUMMONS, started_at=arrived, officers=team
+            )
+            moment(summons, "family_notified", rng.choice([0.5, 0.8, 1.6]))
+            if case.state == CaseState.INVESTIGATING and rng.random() < 0.5:
+                if arrived + timedelta(hours=6) < now:
+                    measures.end_measure(
+                        lead, summons, at=arrived + timedelta(hours=6), reason="询问查证完毕，离开"
+                    )
+            elif case.state == CaseState.DECIDED and arrived + timedelta(hours=7) < now:
+                measures.start_measure(
+                    lead,
+                    case,
+                    suspect,
+                    MeasureKind.ADMIN_DETENTION,
+                    started_at=arrived + timedelta(hours=7),
+                    officers=team,
+                    term_days=rng.choice([5, 7, 10]),
+                )
+            return
+        if case.state == CaseState.FILED:
+            measures.start_measure(
+                lead,
+                case,
+                suspect,
+                MeasureKind.BAIL,
+                started_at=now - timedelta(days=rng.uniform(1, 300)),
+                officers=team,
+            )
+            return
+        detained = now - timedelta(hours=rng.uniform(2, 80))
+        detention = measures.start_measure(
+            lead, case, suspect, MeasureKind.CRIMINAL_DETENTION, started_at=detained, officers=team
+        )
+        if rng.random() < 0.85:  # most notify in time; the rest are breaches to supervise
+            moment(detention, "family_notified", rng.uniform(1, 20))
+        moment(detention, "interrogated", rng.uniform(0.5, 12))
+        moment(detention, "sent_to_house", rng.uniform(2, 20))
+        if case.state == CaseState.TRANSFERRED or (
+            case.state == CaseState.CLOSED and detained + timedelta(days=3) < now
+        ):
+            moment(detention, "arrest_requested", 60)
+            moment(detention, "arrest_approved", 75)
+
+    def live_scenario(self, users: dict[str, User]) -> None:
+        """Clocks that warn and breach in the next minutes, made anew at each start:
+        a newcomer watches them arrive in the browser (the worker runs beside the UI)."""
+        lead, partner, now = users["zhangwei"], users["lina"], timezone.now()
+        case = cases.accept_case(
+            lead,
+            kind=CaseKind.CRIMINAL,
+            category="injury",
+            title="中关村大街聚众斗殴案（演示：实时预警）",
+            occurred_at=now - timedelta(hours=25),
+            place="北京市海淀区中关村大街",
+        )
+        cases.assign_officer(lead, case, partner, AssignmentRole.ASSISTING)
+        first = cases.add_party(
+            lead, case, role=PartyRole.SUSPECT, name=self.name(), id_number=self.id_number()
+        )
+        second = cases.add_party(
+            lead, case, role=PartyRole.SUSPECT, name=self.name(), id_number=self.id_number()
+        )
+        # first suspect: "send to the detention house" (24 h) warns 90 s from now
+        one = measures.start_measure(
+            lead,
+            case,
+            first,
+            MeasureKind.CRIMINAL_DETENTION,
+            started_at=now - timedelta(hours=22, seconds=-90),
+            officers=[lead, partner],
+        )
+        measures.record_moment(lead, one, "family_notified", at=one.started_at + timedelta(hours=1))
+        measures.record_moment(lead, one, "interrogated", at=one.started_at + timedelta(hours=2))
+        # second suspect: "notify the family" (24 h) breaches 150 s from now
+        two = measures.start_measure(
+            lead,
+            case,
+            second,
+            MeasureKind.CRIMINAL_DETENTION,
+            started_at=now - timedelta(hours=24, seconds=-150),
+            officers=[lead, partner],
+        )
+        measures.record_moment(lead, two, "interrogated", at=two.started_at + timedelta(hours=3))
+        measures.record_moment(lead, two, "sent_to_house", at=two.started_at + timedelta(hours=5))
+
 
 def load(count: int = 300, progress: Callable[[int, int], None] | None = None) -> dict[str, User]:
     builder = DemoBuilder(progress=progress)
     users = builder.organisations_and_users()
     builder.cases(users, count)
+    run_once()  # alerts for the clocks that came due in the demo's past
     return users

@@ -22,12 +22,13 @@ from casecenter.law.holidays import WorkCalendar, YearNotice
 from casecenter.law.idnumber import IdNumber, check_digit, parse_id_number
 from casecenter.law.masking import mask_id_number, mask_name, mask_phone
 from casecenter.law.periods import SHANGHAI, UNITS, PeriodResult, Unit, add_months, compute_period
-from casecenter.law.rules import RULES, Period, RuleSpec, due, rule
+from casecenter.law.rules import RULES, Period, RuleSpec, basis_zh, due, rule
 
 __all__ = [
     "RULES",
     "Period",
     "RuleSpec",
+    "basis_zh",
     "due",
     "rule",
     "SHANGHAI",

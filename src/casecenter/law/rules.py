@@ -420,3 +420,30 @@ def due(
     return compute_period(
         trigger_at, chosen.length, chosen.unit, in_custody=spec.in_custody, calendar=calendar
     )
+
+
+_LAWS_ZH = [
+    ("CPL", "《刑事诉讼法》"),
+    ("PSAPL (revised 2025)", "《治安管理处罚法》（2025年修订）"),
+    ("LAL", "《法律援助法》"),
+    ("PIPL", "《个人信息保护法》"),
+    ("MPS-C", "《公安机关办理刑事案件程序规定》"),
+    ("MPS rules on case-handling areas", "公安部执法办案管理中心（办案区）有关规定"),
+    ("MPS Provisions on property involved in cases", "《公安机关涉案财物管理若干规定》"),
+    (
+        "MPS opinions on the acceptance and filing reform (2015)",
+        "公安部关于改革完善受案立案制度的意见（2015）",
+    ),
+    ("Beijing practice", "北京市工作机制"),
+    ("policy", "本地规定"),
+]
+
+
+def basis_zh(basis: str) -> str:
+    """The legal basis as a Chinese reader cites it: "CPL Art. 85" → 《刑事诉讼法》第85条."""
+    import re
+
+    text = re.sub(r"\bArt\. (\d+)", r"第\1条", basis)
+    for en, zh in _LAWS_ZH:
+        text = text.replace(en, zh)
+    return text.replace(" 第", "第").replace(" / ", "、").replace("; ", "；")

@@ -16,3 +16,4 @@ class SupervisionConfig(AppConfig):
         # The catalogue follows law.RULES after every migrate (new rules appear,
         # names and bases stay current); local tuning is kept.
         post_migrate.connect(_sync_catalogue, sender=self)
+        from casecenter.supervision import subscribers  # noqa: F401 - registers handlers

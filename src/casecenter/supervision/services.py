@@ -9,18 +9,20 @@ alerts (``raise_alert``) in the transaction that advances the clock.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casecenter import law
-from casecenter.accounts.models import Role, User
+from casecenter.accounts.models import POLICE_ROLES, Role, User
 from casecenter.audit.services import record
 from casecenter.calendars.selectors import work_calendar
 from casecenter.cases.models import Case, Party
 from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.law.periods import MAX_LENGTH
 from casecenter.outbox.services import emit
 from casecenter.supervision.models import (
     Alert,
@@ -30,6 +32,7 @@ from casecenter.supervision.models import (
     DeadlineState,
     Extension,
     Rule,
+    Severity,
 )
 
 EXTENDING_ROLES = {Role.LEGAL_AFFAIRS}
@@ -48,19 +51,55 @@ def _rule_period(rule: Rule) -> law.Period | None:
 
 def _compute(
     rule: Rule, trigger_at: datetime, variant: str, period: law.Period | None
-) -> tuple[law.PeriodResult, datetime]:
+) -> tuple[law.PeriodResult, datetime, int | None]:
+    """The due moment, the warning moment, and the year whose calendar is missing.
+
+    A last day in a year no holiday notice covers yet (late in the year, before
+    the State Council publishes the next one) is not guessed: the clock runs to
+    the unextended last day — the earliest the period can end, so no alert
+    comes late — and says it is provisional until the notice is loaded, when
+    it is counted again (``recount_provisional``).
+    """
+    chosen = period or _rule_period(rule)
     try:
         result = law.due(
-            rule.code,
-            trigger_at,
-            variant=variant,
-            period=period or _rule_period(rule),
-            calendar=work_calendar(),
+            rule.code, trigger_at, variant=variant, period=chosen, calendar=work_calendar()
+        )
+        missing = None
+    except law.UnknownCalendarYear as exc:
+        spec_period = chosen or law.rule(rule.code).period(variant)
+        strict = law.compute_period(
+            trigger_at, spec_period.length, spec_period.unit, in_custody=True
+        )
+        missing = exc.year
+        result = replace(
+            strict,
+            calendar=f"missing {missing}",
+            explanation_zh=(
+                f"暂定：尚未载入{missing}年节假日安排，按未顺延的最后一日"
+                f"{strict.last_day}计算；载入后自动重新计算。"
+            ),
+            explanation_en=(
+                f"Provisional: no holiday notice for {missing} is loaded, so the "
+                f"clock runs to the unextended last day {strict.last_day}; it is "
+                f"counted again when the notice is loaded."
+            ),
         )
     except law.LawError as exc:
         raise InvalidInput(exc.code, exc.message_zh, exc.message_en) from exc
     warn_at = result.ends_at - rule.warn_before if rule.warn_before else result.ends_at
-    return result, max(warn_at, trigger_at)
+    return result, max(warn_at, trigger_at), missing
+
+
+def _computation(result: law.PeriodResult, missing: int | None, period: law.Period | None):
+    return {
+        "zh": result.explanation_zh,
+        "en": result.explanation_en,
+        "basis": result.basis,
+        "calendar": result.calendar,
+        "period": period.describe_en() if period else None,
+        "provisional_year": missing,
+    }
 
 
 def open_deadline(
@@ -79,7 +118,7 @@ def open_deadline(
     rule = Rule.objects.get(code=rule_code)
     if not rule.enabled:
         return None
-    result, warn_at = _compute(rule, trigger_at, variant, period)
+    result, warn_at, missing = _compute(rule, trigger_at, variant, period)
     deadline = Deadline.objects.create(
         rule=rule,
         case=case,
@@ -90,13 +129,7 @@ def open_deadline(
         warn_at=warn_at,
         due_at=result.ends_at,
         next_check_at=warn_at,
-        computation={
-            "zh": result.explanation_zh,
-            "en": result.explanation_en,
-            "basis": result.basis,
-            "calendar": result.calendar,
-            "period": (period.describe_en() if period else None),
-        },
+        computation=_computation(result, missing, period),
     )
     record(
         actor,
@@ -142,7 +175,10 @@ def meet_deadlines(
     closed = []
     for deadline in _running(case, rule_codes, party, measure):
         if deadline.state == DeadlineState.RUNNING:
-            deadline.state = DeadlineState.MET if at < deadline.due_at else DeadlineState.BREACHED
+            late = at >= deadline.due_at
+            deadline.state = DeadlineState.BREACHED if late else DeadlineState.MET
+            if late:  # done, but too late: the breach stands and is told
+                deadline_alert(deadline, "breach", at=timezone.now(), done_at=at)
         deadline.closed_at, deadline.closed_by, deadline.next_check_at = at, actor, None
         deadline.save(update_fields=["state", "closed_at", "closed_by", "next_check_at"])
         record(
@@ -151,8 +187,11 @@ def meet_deadlines(
             deadline,
             data={"rule": deadline.rule_id, "state": deadline.state},
         )
+        # warnings are answered by the duty done; a breach alert stays for review
         Alert.objects.filter(
-            deadline=deadline, state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED]
+            deadline=deadline,
+            kind="warning",
+            state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED],
         ).update(
             state=AlertState.RESOLVED,
             resolved_at=at,
@@ -224,7 +263,7 @@ def extend_deadline(actor: User, deadline: Deadline, *, variant: str, reason: st
             "新期限与原期限相同。",
             "The new period is the one already running.",
         )
-    result, warn_at = _compute(deadline.rule, deadline.trigger_at, variant, None)
+    result, warn_at, missing = _compute(deadline.rule, deadline.trigger_at, variant, None)
     if result.ends_at <= deadline.due_at:
         raise InvalidInput(
             "deadline.not_longer",
@@ -246,11 +285,7 @@ def extend_deadline(actor: User, deadline: Deadline, *, variant: str, reason: st
     if warn_at > now:
         deadline.warned_at = None
     deadline.next_check_at = deadline.due_at if deadline.warned_at else deadline.warn_at
-    deadline.computation = {
-        **deadline.computation,
-        "zh": result.explanation_zh,
-        "en": result.explanation_en,
-    }
+    deadline.computation = _computation(result, missing, None)
     deadline.save()
     record(
         actor,
@@ -266,6 +301,91 @@ def extend_deadline(actor: User, deadline: Deadline, *, variant: str, reason: st
     )
     emit("deadline.extended", deadline_id=deadline.pk, case_id=deadline.case_id)
     return deadline
+
+
+def recount_provisional(year: int) -> int:
+    """Count again the running clocks that waited for ``year``'s holiday notice."""
+    _in_transaction()
+    count = 0
+    rows = (
+        Deadline.objects.select_for_update()
+        .select_related("rule")
+        .filter(state=DeadlineState.RUNNING, computation__provisional_year=year)
+    )
+    for deadline in rows:
+        period = None
+        if deadline.rule_id == "admin_detention.release" and deadline.measure_id:
+            period = law.Period(deadline.measure.term_days, "day")
+        result, warn_at, missing = _compute(
+            deadline.rule, deadline.trigger_at, deadline.variant, period
+        )
+        old_due = deadline.due_at
+        deadline.due_at, deadline.warn_at = result.ends_at, warn_at
+        if deadline.warned_at and warn_at > timezone.now():
+            deadline.warned_at = None
+        deadline.next_check_at = deadline.due_at if deadline.warned_at else warn_at
+        deadline.computation = _computation(result, missing, period)
+        deadline.save()
+        record(
+            None,
+            "deadline.recounted",
+            deadline,
+            data={
+                "year": year,
+                "old_due_at": old_due.isoformat(),
+                "new_due_at": deadline.due_at.isoformat(),
+            },
+        )
+        count += 1
+    return count
+
+
+def _fmt(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+
+
+def deadline_alert(
+    deadline: Deadline, kind: str, *, at: datetime, done_at: datetime | None = None
+) -> Alert | None:
+    """The warning or breach alert of a clock, explaining itself (F6.5, PIPL Art. 24):
+    the rule, the person (masked), the due time, the article and the computation."""
+    rule, case, comp = deadline.rule, deadline.case, deadline.computation
+    who = law.mask_name(deadline.party.person.name) if deadline.party_id else ""
+    who_zh, who_en = (f"（{who}）", f" ({who})") if who else ("", "")
+    due = _fmt(deadline.due_at)
+    if kind == Alert.Kind.BREACH:
+        title_zh, title_en = f"已超期：{rule.name_zh}", f"Breached: {rule.name_en}"
+        head_zh = f"期限已于{due}届满（{law.basis_zh(rule.basis)}）。"
+        head_en = f"The period ended at {due} ({rule.basis})."
+        if done_at:
+            head_zh += f"{_fmt(done_at)}才履行。"
+            head_en += f" The duty was done only at {_fmt(done_at)}."
+    else:
+        title_zh, title_en = f"即将到期：{rule.name_zh}", f"Due soon: {rule.name_en}"
+        head_zh = f"期限将于{due}届满（{law.basis_zh(rule.basis)}）。"
+        head_en = f"The period ends at {due} ({rule.basis})."
+    return raise_alert(
+        key=f"deadline:{deadline.pk}:{kind}:{deadline.due_at.isoformat()}",
+        rule=rule,
+        kind=kind,
+        case=case,
+        organisation_id=case.organisation_id,
+        deadline=deadline,
+        at=at,
+        facts={
+            "case": case.number,
+            "rule": rule.code,
+            "person": who,
+            "trigger_at": deadline.trigger_at.isoformat(),
+            "due_at": deadline.due_at.isoformat(),
+            "basis": rule.basis,
+            **({"done_at": done_at.isoformat()} if done_at else {}),
+        },
+        title_zh=f"{title_zh}{who_zh} · {case.number}",
+        title_en=f"{title_en}{who_en} · {case.number}",
+        explanation_zh=f"{head_zh}{comp.get('zh', '')}",
+        explanation_en=f"{head_en} {comp.get('en', '')}",
+    )
 
 
 def raise_alert(
@@ -391,3 +511,122 @@ def resolve_alert(actor: User, alert: Alert, *, resolution: str) -> Alert:
     record(actor, "alert.resolved", alert, reason=resolution)
     emit("alert.resolved", alert_id=alert.pk)
     return alert
+
+
+#: What an administrator may tune on any rule, and on a policy rule its period too.
+TUNABLE = frozenset({"warn_before", "escalate_after", "severity", "audience", "enabled"})
+POLICY_PERIOD = frozenset({"policy_length", "policy_unit"})
+_LONGEST_LEAD = timedelta(days=366)
+
+
+def tuned_period(rule: Rule) -> law.Period | None:
+    """The locally tuned period of a policy rule, or None: the law's own applies."""
+    return _rule_period(rule)
+
+
+def may_tune_rules(actor: User) -> bool:
+    return actor.is_authenticated and (actor.role == Role.ADMIN or actor.is_staff)
+
+
+def _check_duration(name: str, value: Any, *, zero_ok: bool) -> timedelta | None:
+    if value is None:
+        return None
+    if not isinstance(value, timedelta) or value > _LONGEST_LEAD or value < timedelta(0):
+        raise InvalidInput(
+            f"rule.{name}", "时长须在0至366日之间。", "A duration lies between 0 and 366 days."
+        )
+    if not zero_ok and value < timedelta(minutes=1):
+        raise InvalidInput(
+            f"rule.{name}", "升级时限至少为1分钟。", "Escalation waits at least one minute."
+        )
+    return value
+
+
+def _checked_changes(rule: Rule, changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - TUNABLE - POLICY_PERIOD
+    if unknown:
+        raise InvalidInput(
+            "rule.field",
+            f"不能修改：{'、'.join(sorted(unknown))}",
+            f"Not tunable: {', '.join(sorted(unknown))}",
+        )
+    if POLICY_PERIOD & set(changes) and rule.kind != "policy":
+        raise InvalidInput(
+            "rule.statutory",
+            "法定期限由法律规定，不能修改。",
+            "A statutory period is fixed by law and cannot be changed.",
+            basis=rule.basis,
+        )
+    clean: dict[str, Any] = {}
+    if "warn_before" in changes:
+        clean["warn_before"] = _check_duration("warn_before", changes["warn_before"], zero_ok=True)
+    if "escalate_after" in changes:
+        clean["escalate_after"] = _check_duration(
+            "escalate_after", changes["escalate_after"], zero_ok=False
+        )
+    if "severity" in changes:
+        if changes["severity"] not in Severity.values:
+            raise InvalidInput("rule.severity", "未知的严重程度。", "Unknown severity.")
+        clean["severity"] = str(changes["severity"])
+    if "audience" in changes:
+        roles = list(dict.fromkeys(str(r) for r in changes["audience"] or []))
+        if not set(roles) <= POLICE_ROLES:
+            raise InvalidInput(
+                "rule.audience", "提醒对象须为公安角色。", "The audience are police roles."
+            )
+        clean["audience"] = roles
+    if "enabled" in changes:
+        clean["enabled"] = bool(changes["enabled"])
+    if POLICY_PERIOD & set(changes):
+        length = changes.get("policy_length", rule.policy_length)
+        unit = changes.get("policy_unit", rule.policy_unit) or ""
+        if length is None and not unit:  # back to the default of law.RULES
+            clean["policy_length"], clean["policy_unit"] = None, ""
+        elif unit not in law.UNITS or not isinstance(length, int) or length < 1:
+            raise InvalidInput(
+                "rule.period",
+                "期限须为正整数并注明单位。",
+                "A period is a positive whole number and a unit.",
+            )
+        elif length > MAX_LENGTH[unit]:
+            raise InvalidInput("rule.period", "期限过长。", "The period is too long.")
+        else:
+            clean["policy_length"], clean["policy_unit"] = length, unit
+    return clean
+
+
+def _audit_value(value: Any) -> Any:
+    return int(value.total_seconds()) if isinstance(value, timedelta) else value
+
+
+@transaction.atomic
+def tune_rule(actor: User, rule: Rule, **changes: Any) -> Rule:
+    """An administrator tunes a rule of the catalogue (F6.1): warning lead,
+    escalation wait, severity, audience, on/off — and the period of a *policy*
+    rule. A statutory period is the law's and is refused. Clocks already
+    running keep the times they were computed with; new clocks use the change.
+    """
+    if not may_tune_rules(actor):
+        raise PermissionDenied(
+            "rule.tune_role", "只有管理员可以调整规则。", "Only an administrator tunes rules."
+        )
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    clean = _checked_changes(rule, changes)
+    changed = {k: v for k, v in clean.items() if getattr(rule, k) != v}
+    if not changed:
+        return rule
+    before = {k: _audit_value(getattr(rule, k)) for k in changed}
+    for field, value in changed.items():
+        setattr(rule, field, value)
+    rule.save(update_fields=list(changed))
+    record(
+        actor,
+        "rule.tuned",
+        rule,
+        data={
+            "before": before,
+            "after": {k: _audit_value(v) for k, v in changed.items()},
+        },
+    )
+    emit("rule.tuned", code=rule.code, fields=sorted(changed))
+    return rule

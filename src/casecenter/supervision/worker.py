@@ -37,72 +37,43 @@ def subscribe(topic: str, handler: Subscriber) -> None:
 
 
 def _locked(queryset):  # type: ignore[no-untyped-def]
+    """Lock the rows taken, skipping those another worker holds (PostgreSQL).
+
+    ``of=("self",)`` locks only the queried table's rows: PostgreSQL refuses
+    FOR UPDATE on the nullable side of an outer join (``party__person``), and
+    locking the joined rule and case rows would make every worker skip every
+    clock of a rule another worker is busy with, and block the services that
+    lock a case.
+    """
     if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True)
+        return queryset.select_for_update(skip_locked=True, of=("self",))
     return queryset
 
 
-def _fmt(at: datetime) -> str:
-    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+def _advance(deadline: Deadline, now: datetime) -> list[str]:
+    """Take the moments of one clock that have come, in order: the warning, then
+    the breach (same transaction as its alerts).
 
-
-def _advance(deadline: Deadline, now: datetime) -> str | None:
-    rule, case = deadline.rule, deadline.case
-    who = f"（{deadline.party.person.name}）" if deadline.party_id else ""
-    who_en = f" ({deadline.party.person.name})" if deadline.party_id else ""
-    comp = deadline.computation
-    facts = {
-        "case": case.number,
-        "rule": rule.code,
-        "trigger_at": deadline.trigger_at.isoformat(),
-        "due_at": deadline.due_at.isoformat(),
-        "basis": rule.basis,
-    }
+    A clock found already past its due moment (the worker was down over its
+    warning moment) still gets its warning first: no alert is lost by a worker
+    being away. A clock with no warning lead (``warn_at == due_at``) only
+    breaches.
+    """
+    outcomes = []
+    if deadline.warned_at is None and deadline.warn_at < deadline.due_at:
+        services.deadline_alert(deadline, Alert.Kind.WARNING, at=now)
+        deadline.warned_at = now
+        outcomes.append("warning")
     if now >= deadline.due_at:
-        services.raise_alert(
-            key=f"deadline:{deadline.pk}:breach:{deadline.due_at.isoformat()}",
-            rule=rule,
-            kind=Alert.Kind.BREACH,
-            case=case,
-            organisation_id=case.organisation_id,
-            deadline=deadline,
-            facts=facts,
-            at=now,
-            title_zh=f"已超期：{rule.name_zh}{who} · {case.number}",
-            title_en=f"Breached: {rule.name_en}{who_en} · {case.number}",
-            explanation_zh=(
-                f"期限已于{_fmt(deadline.due_at)}届满（{rule.basis}）。{comp.get('zh', '')}"
-            ),
-            explanation_en=(
-                f"The period ended at {_fmt(deadline.due_at)} ({rule.basis}). {comp.get('en', '')}"
-            ),
-        )
+        services.deadline_alert(deadline, Alert.Kind.BREACH, at=now)
         deadline.state, deadline.next_check_at = DeadlineState.BREACHED, None
         if deadline.warned_at is None:
             deadline.warned_at = now
         deadline.save(update_fields=["state", "next_check_at", "warned_at"])
-        return "breach"
-    services.raise_alert(
-        key=f"deadline:{deadline.pk}:warn:{deadline.due_at.isoformat()}",
-        rule=rule,
-        kind=Alert.Kind.WARNING,
-        case=case,
-        organisation_id=case.organisation_id,
-        deadline=deadline,
-        facts=facts,
-        at=now,
-        title_zh=f"即将到期：{rule.name_zh}{who} · {case.number}",
-        title_en=f"Due soon: {rule.name_en}{who_en} · {case.number}",
-        explanation_zh=(
-            f"期限将于{_fmt(deadline.due_at)}届满（{rule.basis}）。{comp.get('zh', '')}"
-        ),
-        explanation_en=(
-            f"The period ends at {_fmt(deadline.due_at)} ({rule.basis}). {comp.get('en', '')}"
-        ),
-    )
-    deadline.warned_at, deadline.next_check_at = now, deadline.due_at
+        return [*outcomes, "breach"]
+    deadline.next_check_at = deadline.due_at
     deadline.save(update_fields=["warned_at", "next_check_at"])
-    return "warning"
+    return outcomes
 
 
 def sweep(now: datetime | None = None, batch: int = 200) -> dict[str, int]:
@@ -118,8 +89,7 @@ def sweep(now: datetime | None = None, batch: int = 200) -> dict[str, int]:
             )[:batch]
         )
         for deadline in due:
-            outcome = _advance(deadline, now)
-            if outcome:
+            for outcome in _advance(deadline, now):
                 counts[outcome] += 1
     return counts
 

@@ -1,18 +1,23 @@
-"""``casecenter demo``: migrate, load the demo world once, print logins, serve the UI."""
+"""``casecenter demo``: migrate, load the demo world once, print logins, serve the UI
+with the worker beside it."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from casecenter.accounts.models import Organisation
-from casecenter.demo.data import DEMO_PASSWORD, USERS, load
+from casecenter.accounts.models import Organisation, User
+from casecenter.demo.data import DEMO_PASSWORD, USERS, DemoBuilder, load
 
 
 class Command(BaseCommand):
-    help = "Set up the embedded demo: migrate, load demo data (once), serve on 127.0.0.1:8000."
+    help = (
+        "Set up the embedded demo: migrate, load demo data (once), add clocks that come "
+        "due in the next minutes, serve on 127.0.0.1:8000 with the worker running."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--no-serve", action="store_true", help="only load the data")
@@ -27,11 +32,24 @@ class Command(BaseCommand):
             count = max(1, min(options["cases"], 100_000))
             self.stdout.write(f"Loading {count} demo incidents and cases…")
             load(count, progress=self._progress)
-            sys.stderr.write("\n")
+        users = {u.username: u for u in User.objects.all()}
+        if "zhangwei" in users:
+            DemoBuilder(seed=None).live_scenario(users)
+            self.stdout.write(
+                "Live scenario added: log in as zhangwei — a detention clock warns in about "
+                "90 s and another breaches in about 150 s (the bell in the header)."
+            )
         self._print_logins()
-        if not options["no_serve"]:
-            self.stdout.write(f"Serving the UI on http://{options['addr']}/ (Ctrl-C stops it)")
+        if options["no_serve"]:
+            return
+        worker = subprocess.Popen([sys.executable, "-m", "casecenter.cli", "worker"])
+        self.stdout.write(f"Worker started (pid {worker.pid}).")
+        self.stdout.write(f"Serving the UI on http://{options['addr']}/ (Ctrl-C stops both)")
+        try:
             call_command("runserver", options["addr"], use_reloader=False, insecure_serving=True)
+        finally:
+            worker.terminate()
+            worker.wait(10)
 
     def _progress(self, done: int, total: int) -> None:
         percent = 100 * done // total
@@ -41,6 +59,8 @@ class Command(BaseCommand):
         if sys.stderr.isatty():
             filled = 40 * done // total
             sys.stderr.write(f"\r[{'#' * filled}{'.' * (40 - filled)}] {done}/{total}")
+            if done == total:
+                sys.stderr.write("\n")
         elif percent % 10 == 0:
             sys.stderr.write(f"{percent}% ({done}/{total})\n")
         sys.stderr.flush()
