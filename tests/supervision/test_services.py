@@ -59,7 +59,7 @@ def test_a_duty_done_too_late_is_a_breach_alert_that_stays_open(detention, offic
     measures.record_moment(officers["lead"], measure, "family_notified",
                            at=measure.started_at + timedelta(hours=26))
     alert = Alert.objects.get(deadline__rule_id="detention.notify_family")
-    assert alert.kind == "breach" and alert.state == AlertState.OPEN
+    assert alert.kind == "breach" and alert.state == AlertState.OPEN  # the worker never ran
     assert "only at" in alert.explanation_en and alert.facts["done_at"]
     assert "马**" in alert.title_zh and "马某某" not in alert.title_zh  # masked
 
@@ -75,7 +75,7 @@ def test_warnings_are_resolved_by_the_duty_but_breaches_are_not(detention, offic
 
 def test_alert_explains_itself_in_both_languages(detention):
     run_once()
-    alert = Alert.objects.get(deadline__rule_id="detention.to_house")
+    alert = Alert.objects.get(deadline__rule_id="detention.to_house", kind="breach")
     assert "《刑事诉讼法》第85条" in alert.explanation_zh
     assert "CPL Art. 85" in alert.explanation_en and "24 hours" in alert.explanation_en
     assert alert.facts["basis"] == "CPL Art. 85"
@@ -116,7 +116,8 @@ def test_case_management_sees_station_alerts_by_role(detention, officers):
     from casecenter.supervision.selectors import visible_alerts
 
     run_once()
-    assert visible_alerts(officers["manager"]).count() == 3
+    # three 24-hour clocks past due: each warned, then breached
+    assert visible_alerts(officers["manager"]).count() == 6
     assert visible_alerts(officers["bystander"]).count() == 0
     assert visible_alerts(officers["stranger"]).count() == 0
 
