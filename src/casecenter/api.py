@@ -85,11 +85,15 @@ def _mount() -> None:
     from casecenter.calendars.api import router as law
     from casecenter.cases.api import router as cases
     from casecenter.incidents.api import router as incidents
+    from casecenter.measures.api import router as measures
+    from casecenter.supervision.api import router as supervision
 
     api.add_router("/", accounts)
     api.add_router("/incidents", incidents)
     api.add_router("/cases", cases)
     api.add_router("/law", law)
+    api.add_router("/", measures)
+    api.add_router("/", supervision)
 
 
 _mount()

@@ -21,7 +21,7 @@ from casecenter.cases.forms import (
 )
 from casecenter.cases.models import Case, CaseKind, CaseState, Category
 from casecenter.errors import DomainError, PermissionDenied
-from casecenter.web.forms import add_domain_error, get_object_or_404_domain
+from casecenter.web.forms import add_domain_error, get_object_or_404_domain, run_service
 
 
 def _colleagues(case: Case) -> list[tuple[int, str]]:
@@ -89,15 +89,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cases/detail.html", context)
 
 
-def _run(request: HttpRequest, call, success: str) -> None:
-    try:
-        call()
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
-
-
 @login_required
 @require_POST
 def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
@@ -108,7 +99,7 @@ def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("case-detail", pk=pk)
     data = form.cleaned_data
     officers = list(User.objects.filter(pk__in=data["officers"]))
-    _run(
+    run_service(
         request,
         lambda: services.transition_case(
             request.user,
@@ -129,7 +120,7 @@ def case_add_party(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404_domain(selectors.get_case, request.user, pk)
     form = PartyForm(request.POST)
     if form.is_valid():
-        _run(
+        run_service(
             request,
             lambda: services.add_party(request.user, case, **form.cleaned_data),
             _("Person added."),
@@ -146,7 +137,7 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     form = AssignForm(request.POST, officer_choices=_colleagues(case))
     if form.is_valid():
         officer = User.objects.get(pk=form.cleaned_data["user"])
-        _run(
+        run_service(
             request,
             lambda: services.assign_officer(request.user, case, officer, form.cleaned_data["role"]),
             _("Officer assigned."),
@@ -162,7 +153,7 @@ def case_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404_domain(selectors.get_case, request.user, pk)
     form = BreakGlassForm(request.POST)
     if form.is_valid():
-        _run(
+        run_service(
             request,
             lambda: services.break_glass(request.user, case, reason=form.cleaned_data["reason"]),
             _("Access granted for a few hours; it is recorded."),

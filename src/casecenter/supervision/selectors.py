@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from casecenter.accounts.models import POLICE_ROLES, User
 from casecenter.cases.access import SUPERVISING_ROLES
+from casecenter.errors import NotFound
 from casecenter.supervision.models import Alert, AlertState, Deadline, DeadlineState
 
 
@@ -81,3 +82,46 @@ def case_deadlines(case) -> QuerySet[Deadline]:
     return case.deadlines.select_related("rule", "party__person", "measure").order_by(
         "state", "due_at"
     )
+
+
+def alert_inbox(user: User, *, state: str = "") -> QuerySet[Alert]:
+    """The notifications page: open alerts first, then acknowledged, then resolved;
+    newest first within each."""
+    order = Case(
+        When(state=AlertState.OPEN, then=Value(0)),
+        When(state=AlertState.ACKNOWLEDGED, then=Value(1)),
+        default=Value(2),
+    )
+    return (
+        alert_list(user, state=state)
+        .annotate(inbox_order=order)
+        .order_by("inbox_order", "-raised_at", "-id")
+    )
+
+
+def get_alert(user: User, pk: int) -> Alert:
+    """An alert addressed to the user; any other is "not found" (no enumeration)."""
+    alert = alert_list(user).select_related("deadline", "case").filter(pk=pk).first()
+    if alert is None:
+        raise NotFound("alert.not_found", "提醒不存在。", "No such alert.")
+    return alert
+
+
+def open_clocks(
+    user: User, *, officer: int | None = None, rule: str = "", case: str = ""
+) -> QuerySet[Deadline]:
+    """The review (F6.3): clocks still open — breached and not yet done on top,
+    then the running ones by due time."""
+    rows = deadline_review(user, officer=officer, rule=rule, case=case, state="").filter(
+        state__in=[DeadlineState.RUNNING, DeadlineState.BREACHED], closed_at__isnull=True
+    )
+    urgency = Case(When(state=DeadlineState.BREACHED, then=Value(0)), default=Value(1))
+    return rows.annotate(urgency=urgency).order_by("urgency", "due_at", "id")
+
+
+def get_deadline(user: User, pk: int) -> Deadline:
+    """A clock of a case the user works or supervises; any other is "not found"."""
+    deadline = deadline_review(user, state="").filter(pk=pk).first()
+    if deadline is None:
+        raise NotFound("deadline.not_found", "期限不存在。", "No such deadline.")
+    return deadline

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -365,7 +365,7 @@ def deadline_alert(
         head_zh = f"期限将于{due}届满（{law.basis_zh(rule.basis)}）。"
         head_en = f"The period ends at {due} ({rule.basis})."
     return raise_alert(
-        key=f"deadline:{deadline.pk}:{kind}:{deadline.due_at.isoformat()}",
+        key=f"deadline:{deadline.pk}:{kind}:{deadline.due_at.astimezone(UTC).isoformat()}",
         rule=rule,
         kind=kind,
         case=case,
@@ -447,17 +447,26 @@ def raise_alert(
 
 
 def escalate(alert: Alert, *, at: datetime | None = None) -> Alert:
-    """Tell the next rung of the ladder about an alert nobody acknowledged."""
+    """Tell the next rung of the ladder about an alert nobody acknowledged.
+
+    A rung whose role is told already (the rule's audience names it) is passed
+    over, so an escalation always reaches someone new — or ends the ladder.
+    ``level`` is the number of rungs reached.
+    """
     _in_transaction()
     at = at or timezone.now()
     ladder = alert.rule.escalation
-    if alert.level >= len(ladder):
+    told = set(alert.audience.values_list("role", flat=True))
+    rung = alert.level
+    while rung < len(ladder) and ladder[rung] in told:
+        rung += 1
+    if rung >= len(ladder):
         alert.escalate_at = None
         alert.save(update_fields=["escalate_at"])
         return alert
-    role = ladder[alert.level]
-    alert.level += 1
-    AlertAudience.objects.get_or_create(alert=alert, role=role, defaults={"level": alert.level})
+    role = ladder[rung]
+    alert.level = rung + 1
+    AlertAudience.objects.create(alert=alert, role=role, level=alert.level)
     more = alert.level < len(ladder) and alert.rule.escalate_after
     alert.escalate_at = at + alert.rule.escalate_after if more else None
     alert.save(update_fields=["level", "escalate_at"])

@@ -18,4 +18,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("incidents/", include("casecenter.incidents.urls")),
     path("cases/", include("casecenter.cases.urls")),
+    path("", include("casecenter.measures.urls")),
+    path("", include("casecenter.supervision.urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -9,6 +10,8 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from casecenter.supervision.worker import run_once
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -25,7 +28,17 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         interval = max(0.05, min(options["interval"], 60.0))
         while True:
-            totals = run_once()
+            try:
+                totals = run_once()
+            except Exception:
+                # A deadlock victim, a dropped connection, "database is locked", a
+                # failing subscriber: the round's open transaction rolled back, so
+                # the next round repeats it. A worker that died here would stop
+                # every alert until someone restarted it.
+                if options["once"]:
+                    raise
+                log.exception("worker round failed; trying again in %.2f s", interval)
+                totals = {}
             if any(totals.values()) and options["verbosity"] > 0:
                 self.stdout.write(" ".join(f"{k}={v}" for k, v in totals.items() if v))
             if options["once"] or stopping:
