@@ -46,10 +46,18 @@ def main() -> None:
         page.click("#rows table tbody tr:first-child a")
         page.wait_for_selector("[data-testid=timeline]")
         page.screenshot(path=OUT / "case.png", full_page=True)
-        page.select_option("select[name=language]", "en")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.select_option("select[name=language]", "en")
         page.screenshot(path=OUT / "case-en.png", full_page=True)
-        page.select_option("select[name=language]", "zh-hans")
+        with page.expect_navigation():
+            page.select_option("select[name=language]", "zh-hans")
+        page.goto(f"{BASE}/alerts/")
+        page.screenshot(path=OUT / "alerts.png")
+        page.click("main a[href^='/alerts/']")
+        page.wait_for_load_state()
+        page.screenshot(path=OUT / "alert.png", full_page=True)
+        page.goto(f"{BASE}/deadlines/")
+        page.screenshot(path=OUT / "deadlines.png")
         ctx.close()
     shutil.rmtree(profile, ignore_errors=True)
 

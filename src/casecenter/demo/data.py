@@ -361,7 +361,7 @@ class DemoBuilder:
                 lead, case, suspect, MeasureKind.SUMMONS, started_at=arrived, officers=team
             )
             moment(summons, "family_notified", rng.choice([0.5, 0.8, 1.6]))
-            if case.state == CaseState.INVESTIGATING and rng.random() < 0.5:
+            if case.state == CaseState.INVESTIGATING and rng.random() < 0.85:
                 if arrived + timedelta(hours=6) < now:
                     measures.end_measure(
                         lead, summons, at=arrived + timedelta(hours=6), reason="询问查证完毕，离开"
