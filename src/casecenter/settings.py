@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "casecenter.cases",
     "casecenter.supervision",
     "casecenter.measures",
+    "casecenter.property",
     "casecenter.web",
     "casecenter.demo",
 ]

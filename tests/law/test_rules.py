@@ -90,6 +90,8 @@ EXPECTED: dict[tuple[str, str], datetime] = {
     ("legal_aid.notify", "default"): at("2025-03-15 00:00"),
     ("legal_aid.assign", "default"): at("2025-03-15 00:00"),
     ("property.hand_over", "default"): at("2025-03-12 09:20"),
+    ("property.return", "default"): at("2025-03-19 00:00"),
+    ("property.dispose", "default"): at("2025-04-11 00:00"),
     ("portal.message_reply", "default"): at("2025-03-15 00:00"),
     ("dossier.return", "default"): at("2025-03-19 00:00"),
     ("dsr.answer", "default"): at("2025-03-27 00:00"),

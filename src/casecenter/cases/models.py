@@ -217,6 +217,7 @@ class CaseEvent(models.Model):
         UNASSIGNED = "unassigned", _("Officer released")
         BREAK_GLASS = "break_glass", _("Break-glass access")
         MEASURE = "measure", _("Coercive measure")
+        PROPERTY = "property", _("Seized property")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()

@@ -70,6 +70,9 @@ class Deadline(models.Model):
     party = models.ForeignKey(
         "cases.Party", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
     )
+    item = models.ForeignKey(
+        "property.Item", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
+    )
     measure = models.ForeignKey(
         "measures.Measure",
         null=True,

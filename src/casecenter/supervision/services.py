@@ -112,17 +112,45 @@ def open_deadline(
     measure: Any = None,
     variant: str = "default",
     period: law.Period | None = None,
+    item: Any = None,
+    due_at: datetime | None = None,
 ) -> Deadline | None:
-    """Start the clock of ``rule_code`` (inside the caller's transaction)."""
+    """Start the clock of ``rule_code`` (inside the caller's transaction).
+
+    ``due_at`` fixes the due moment where a person set it (a promised return
+    date of a policy rule) instead of counting a period.
+    """
     _in_transaction()
     rule = Rule.objects.get(code=rule_code)
     if not rule.enabled:
         return None
-    result, warn_at, missing = _compute(rule, trigger_at, variant, period)
+    if due_at is not None:
+        if due_at <= trigger_at:
+            raise InvalidInput(
+                "deadline.due_before_trigger",
+                "到期时间须晚于开始时间。",
+                "The due moment must come after the start.",
+            )
+        when = _fmt(due_at)
+        result = law.PeriodResult(
+            ends_at=due_at,
+            last_day=None,
+            extended_by_holiday=False,
+            unextended_last_day=None,
+            calendar="not consulted (fixed moment)",
+            basis=rule.basis,
+            explanation_zh=f"约定于{when}前完成。",
+            explanation_en=f"Promised for {when}.",
+        )
+        warn_at = max(due_at - (rule.warn_before or timedelta(0)), trigger_at)
+        missing = None
+    else:
+        result, warn_at, missing = _compute(rule, trigger_at, variant, period)
     deadline = Deadline.objects.create(
         rule=rule,
         case=case,
         party=party,
+        item=item,
         measure=measure,
         variant=variant,
         trigger_at=trigger_at,
@@ -145,7 +173,9 @@ def open_deadline(
     return deadline
 
 
-def _running(case: Case, rule_codes: Iterable[str], party: Party | None, measure: Any):
+def _running(
+    case: Case, rule_codes: Iterable[str], party: Party | None, measure: Any, item: Any = None
+):
     rows = Deadline.objects.select_for_update().filter(
         case=case,
         rule_id__in=list(rule_codes),
@@ -156,6 +186,8 @@ def _running(case: Case, rule_codes: Iterable[str], party: Party | None, measure
         rows = rows.filter(party=party)
     if measure is not None:
         rows = rows.filter(measure=measure)
+    if item is not None:
+        rows = rows.filter(item=item)
     return list(rows)
 
 
@@ -167,13 +199,14 @@ def meet_deadlines(
     at: datetime | None = None,
     party: Party | None = None,
     measure: Any = None,
+    item: Any = None,
 ) -> list[Deadline]:
     """The duty was done at ``at``: running clocks are met. A clock already
     breached stays breached — the breach happened — but is closed."""
     _in_transaction()
     at = at or timezone.now()
     closed = []
-    for deadline in _running(case, rule_codes, party, measure):
+    for deadline in _running(case, rule_codes, party, measure, item):
         if deadline.state == DeadlineState.RUNNING:
             late = at >= deadline.due_at
             deadline.state = DeadlineState.BREACHED if late else DeadlineState.MET
@@ -211,12 +244,13 @@ def cancel_deadlines(
     reason: str,
     party: Party | None = None,
     measure: Any = None,
+    item: Any = None,
 ) -> list[Deadline]:
     """The clock no longer applies (the person was released, the case withdrawn)."""
     _in_transaction()
     now = timezone.now()
     cancelled = []
-    for deadline in _running(case, rule_codes, party, measure):
+    for deadline in _running(case, rule_codes, party, measure, item):
         if deadline.state == DeadlineState.RUNNING:
             deadline.state = DeadlineState.CANCELLED
         deadline.closed_at, deadline.closed_by, deadline.next_check_at = now, actor, None
