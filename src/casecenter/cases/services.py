@@ -176,7 +176,9 @@ def accept_case(
 
 
 def _locked(case: Case, expected_version: int) -> Case:
-    current = Case.objects.select_for_update().select_related("organisation").get(pk=case.pk)
+    current = (
+        Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
+    )
     if current.version != expected_version:
         raise Conflict(
             "case.stale",
@@ -398,7 +400,9 @@ def assign_officer(actor: User, case: Case, officer: User, role: str) -> Assignm
     station assigns anyone, including a new lead. Officers come from the case's
     organisation or the one above it.
     """
-    case = Case.objects.select_for_update().select_related("organisation").get(pk=case.pk)
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
+    )
     _check_choice(role, AssignmentRole, "assignment.role", "指派角色", "assignment role")
     if not access.may_assign(actor, case, role):
         raise PermissionDenied(

@@ -233,7 +233,11 @@ def record_moment(
 
     An approved arrest ends the detention and starts the arrest at ``at``.
     """
-    measure = Measure.objects.select_for_update().select_related("case", "party").get(pk=measure.pk)
+    measure = (
+        Measure.objects.select_for_update(of=("self",))
+        .select_related("case", "party")
+        .get(pk=measure.pk)
+    )
     case = measure.case
     _require_officer(actor, case)
     if measure.state != Measure.State.IN_FORCE:
@@ -286,7 +290,9 @@ def record_moment(
 @transaction.atomic
 def end_measure(actor: User, measure: Measure, *, at: datetime, reason: str) -> Measure:
     """End a measure (released, bail ends, term served); its clocks close."""
-    measure = Measure.objects.select_for_update().select_related("case").get(pk=measure.pk)
+    measure = (
+        Measure.objects.select_for_update(of=("self",)).select_related("case").get(pk=measure.pk)
+    )
     _require_officer(actor, measure.case)
     if measure.state != Measure.State.IN_FORCE:
         raise InvalidInput("measure.ended", "该措施已结束。", "The measure has ended.")

@@ -61,7 +61,11 @@ def _when(at: datetime | None, what: str) -> datetime:
 
 
 def _locked(item: Item, *allowed: str) -> Item:
-    item = Item.objects.select_for_update().select_related("case", "location__room").get(pk=item.pk)
+    item = (
+        Item.objects.select_for_update(of=("self",))
+        .select_related("case", "location__room")
+        .get(pk=item.pk)
+    )
     if item.state not in allowed:
         raise InvalidInput(
             "property.wrong_state",
@@ -156,7 +160,9 @@ def register_item(
     owner: Party | None = None,
 ) -> Item:
     """Register a seized item (F4.1): two officers, where and when; its hand-over clock starts."""
-    case = Case.objects.select_for_update().select_related("organisation").get(pk=case.pk)
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
+    )
     if not access.is_assigned(actor, case) or not actor.is_police:
         raise PermissionDenied(
             "property.not_assigned",
@@ -470,7 +476,9 @@ def record_appraisal_result(
 ) -> Appraisal:
     """The appraisal opinion, attached to the item and to the case's timeline."""
     appraisal = (
-        Appraisal.objects.select_for_update().select_related("item__case").get(pk=appraisal.pk)
+        Appraisal.objects.select_for_update(of=("self",))
+        .select_related("item__case")
+        .get(pk=appraisal.pk)
     )
     case = appraisal.item.case
     if not (access.is_assigned(actor, case) or _is_custodian(actor, case)):
@@ -546,7 +554,9 @@ SCAN_MAX = 100
 @transaction.atomic
 def record_scan(actor: User, count: StockTake, code: str) -> Scan:
     """One label read. A shelf label sets where the following items were found."""
-    count = StockTake.objects.select_for_update().select_related("room").get(pk=count.pk)
+    count = (
+        StockTake.objects.select_for_update(of=("self",)).select_related("room").get(pk=count.pk)
+    )
     if count.state != StockTake.State.OPEN:
         raise InvalidInput("stocktake.closed", "盘点已结束。", "The count is signed off.")
     code = (code or "").strip()
@@ -577,7 +587,9 @@ def count_result(count: StockTake) -> dict:
 @transaction.atomic
 def sign_off(actor: User, count: StockTake, *, note: str = "") -> StockTake:
     """Close the count with its differences; the record is kept in the room's history."""
-    count = StockTake.objects.select_for_update().select_related("room").get(pk=count.pk)
+    count = (
+        StockTake.objects.select_for_update(of=("self",)).select_related("room").get(pk=count.pk)
+    )
     if actor.role != Role.CUSTODY_STAFF:
         raise PermissionDenied(
             "stocktake.role",

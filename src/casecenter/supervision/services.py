@@ -271,7 +271,9 @@ def extend_deadline(actor: User, deadline: Deadline, *, variant: str, reason: st
             "只有法制部门可以批准延长期限。",
             "Only the legal-affairs unit approves extensions.",
         )
-    deadline = Deadline.objects.select_for_update().select_related("rule").get(pk=deadline.pk)
+    deadline = (
+        Deadline.objects.select_for_update(of=("self",)).select_related("rule").get(pk=deadline.pk)
+    )
     from casecenter.cases.access import is_supervising
 
     if not is_supervising(actor, deadline.case):
