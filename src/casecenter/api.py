@@ -86,6 +86,7 @@ def _mount() -> None:
     from casecenter.cases.api import router as cases
     from casecenter.incidents.api import router as incidents
     from casecenter.measures.api import router as measures
+    from casecenter.property.api import router as property_
     from casecenter.supervision.api import router as supervision
 
     api.add_router("/", accounts)
@@ -94,6 +95,7 @@ def _mount() -> None:
     api.add_router("/law", law)
     api.add_router("/", measures)
     api.add_router("/", supervision)
+    api.add_router("/property", property_)
 
 
 _mount()

@@ -27,12 +27,18 @@ SH = ZoneInfo("Asia/Shanghai")
 @pytest.fixture
 def detention(make_case, officers):
     case = make_case()
-    party = cases.add_party(officers["lead"], case, role="suspect", name="马某某",
-                            id_number=valid_id())
+    party = cases.add_party(
+        officers["lead"], case, role="suspect", name="马某某", id_number=valid_id()
+    )
     at = timezone.now() - timedelta(hours=30)
-    measure = measures.start_measure(officers["lead"], case, party, "criminal_detention",
-                                     started_at=at, officers=[officers["lead"],
-                                                              officers["partner"]])
+    measure = measures.start_measure(
+        officers["lead"],
+        case,
+        party,
+        "criminal_detention",
+        started_at=at,
+        officers=[officers["lead"], officers["partner"]],
+    )
     return case, measure
 
 
@@ -40,8 +46,9 @@ def test_a_clock_into_a_year_without_a_calendar_is_provisional_until_the_notice(
     case = make_case()
     trigger = datetime(2030, 12, 28, 10, 0, tzinfo=SH)  # last day 2030-12-31, then 2031
     with transaction.atomic():
-        deadline = services.open_deadline(None, "filing.review", case, trigger_at=trigger,
-                                          variant="verify")  # 7 days → 2031-01-04
+        deadline = services.open_deadline(
+            None, "filing.review", case, trigger_at=trigger, variant="verify"
+        )  # 7 days → 2031-01-04
     assert deadline.computation["provisional_year"] == 2031
     assert deadline.due_at == datetime(2031, 1, 5, 0, 0, tzinfo=SH)  # unextended: earliest
     assert "Provisional" in deadline.computation["en"]
@@ -56,8 +63,9 @@ def test_a_clock_into_a_year_without_a_calendar_is_provisional_until_the_notice(
 
 def test_a_duty_done_too_late_is_a_breach_alert_that_stays_open(detention, officers):
     case, measure = detention
-    measures.record_moment(officers["lead"], measure, "family_notified",
-                           at=measure.started_at + timedelta(hours=26))
+    measures.record_moment(
+        officers["lead"], measure, "family_notified", at=measure.started_at + timedelta(hours=26)
+    )
     alert = Alert.objects.get(deadline__rule_id="detention.notify_family")
     assert alert.kind == "breach" and alert.state == AlertState.OPEN  # the worker never ran
     assert "only at" in alert.explanation_en and alert.facts["done_at"]
@@ -92,8 +100,9 @@ def test_only_legal_affairs_extends_and_must_say_why(detention, officers):
     with pytest.raises(InvalidInput):
         services.extend_deadline(officers["legal"], deadline, variant="nonsense", reason="x")
     before = deadline.due_at
-    deadline = services.extend_deadline(officers["legal"], deadline, variant="special",
-                                        reason="流窜作案，需进一步核实")
+    deadline = services.extend_deadline(
+        officers["legal"], deadline, variant="special", reason="流窜作案，需进一步核实"
+    )
     assert deadline.due_at == before + timedelta(days=4)
     ext = deadline.extensions.get()
     assert ext.approved_by == officers["legal"] and ext.old_due_at == before

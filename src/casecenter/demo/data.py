@@ -18,6 +18,7 @@ from casecenter import law
 from casecenter.accounts.models import Organisation, OrganisationKind, Role, Unit, User
 from casecenter.cases import services as cases
 from casecenter.cases.models import AssignmentRole, CaseKind, CaseState, PartyRole
+from casecenter.demo.property import PropertyBuilder
 from casecenter.incidents import services as incidents
 from casecenter.incidents.models import Channel
 from casecenter.measures import services as measures
@@ -448,5 +449,6 @@ def load(count: int = 300, progress: Callable[[int, int], None] | None = None) -
     builder = DemoBuilder(progress=progress)
     users = builder.organisations_and_users()
     builder.cases(users, count)
+    PropertyBuilder(builder.rng, users).build()  # the center's rooms and seized items
     run_once()  # alerts for the clocks that came due in the demo's past
     return users

@@ -14,14 +14,19 @@ second finds the item already moved and is refused.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from PIL import Image
 
 from casecenter.accounts.models import OrganisationKind, Role, User
 from casecenter.accounts.services import next_serial
@@ -39,6 +44,7 @@ from casecenter.property.models import (
     Item,
     ItemState,
     Location,
+    Photo,
     Room,
     Scan,
     StockTake,
@@ -61,11 +67,14 @@ def _when(at: datetime | None, what: str) -> datetime:
 
 
 def _locked(item: Item, *allowed: str) -> Item:
-    item = (
-        Item.objects.select_for_update(of=("self",))
-        .select_related("case", "location__room")
-        .get(pk=item.pk)
-    )
+    """Lock the item's row, then read it afresh with its case and shelf.
+
+    Two statements on purpose: on PostgreSQL a locking read that waited re-reads
+    only the locked row, not the rows joined to it, so a joined shelf could come
+    back stale (or empty) after another move committed.
+    """
+    Item.objects.select_for_update().filter(pk=item.pk).values_list("pk").get()
+    item = Item.objects.select_related("case", "location__room").get(pk=item.pk)
     if item.state not in allowed:
         raise InvalidInput(
             "property.wrong_state",
@@ -76,7 +85,7 @@ def _locked(item: Item, *allowed: str) -> Item:
     return item
 
 
-def _is_custodian(user: User, case: Case) -> bool:
+def is_custodian(user: User, case: Case) -> bool:
     """Property custodians: custody-area staff of the case's organisation, of the
     one above it, or of a sibling under the same parent (the branch's center)."""
     if user.role != Role.CUSTODY_STAFF or user.organisation_id is None:
@@ -88,7 +97,7 @@ def _is_custodian(user: User, case: Case) -> bool:
 
 
 def _require_custodian(user: User, case: Case) -> None:
-    if not _is_custodian(user, case):
+    if not is_custodian(user, case):
         raise PermissionDenied(
             "property.not_custodian",
             "只有财物管理员可以办理此操作。",
@@ -249,19 +258,25 @@ def hand_over(actor: User, item: Item, *, receiver: User, at: datetime | None = 
 
 @transaction.atomic
 def store_item(actor: User, item: Item, *, location: Location, at: datetime | None = None) -> Item:
-    """Put the item on a shelf (or move it to another); drugs only go to the drug store."""
-    item = _locked(item, S.IN_CUSTODY, S.STORED)
+    """Put an item the custodian received on a shelf; drugs only go to the drug store."""
+    item = _locked(item, S.IN_CUSTODY)
+    return _shelve(actor, item, location, K.STORED, at)
+
+
+@transaction.atomic
+def move_item(actor: User, item: Item, *, location: Location, at: datetime | None = None) -> Item:
+    """Move a stored item to another shelf. Only a stored item moves: a custodian who
+    lost a race to store it is refused, not recorded as having moved it."""
+    item = _locked(item, S.STORED)
+    return _shelve(actor, item, location, K.MOVED, at)
+
+
+def _shelve(actor: User, item: Item, location: Location, kind: str, at: datetime | None) -> Item:
     _require_custodian(actor, item.case)
-    if item.category == Category.DRUGS and location.room.kind != Room.Kind.DRUG_STORE:
-        raise InvalidInput(
-            "property.drugs_store",
-            "毒品只能存放于毒品库。",
-            "Drugs are kept only in the drug store.",
-        )
+    _check_drugs(item, location)
     if item.location_id == location.pk:
         raise InvalidInput("property.same_place", "财物已在该位置。", "The item is already there.")
     at = _when(at, "入库")
-    kind = K.MOVED if item.state == S.STORED else K.STORED
     previous = item.location
     item.state, item.location, item.holder = S.STORED, location, actor
     _move(
@@ -275,6 +290,15 @@ def store_item(actor: User, item: Item, *, location: Location, at: datetime | No
         receiver=actor,
     )
     return item
+
+
+def _check_drugs(item: Item, location: Location) -> None:
+    if item.category == Category.DRUGS and location.room.kind != Room.Kind.DRUG_STORE:
+        raise InvalidInput(
+            "property.drugs_store",
+            "毒品只能存放于毒品库。",
+            "Drugs are kept only in the drug store.",
+        )
 
 
 @transaction.atomic
@@ -331,12 +355,7 @@ def return_item(actor: User, item: Item, *, location: Location, at: datetime | N
     """A checked-out item comes back to a shelf; its return clock is met."""
     item = _locked(item, S.CHECKED_OUT)
     _require_custodian(actor, item.case)
-    if item.category == Category.DRUGS and location.room.kind != Room.Kind.DRUG_STORE:
-        raise InvalidInput(
-            "property.drugs_store",
-            "毒品只能存放于毒品库。",
-            "Drugs are kept only in the drug store.",
-        )
+    _check_drugs(item, location)
     at = _when(at, "归还")
     back_from = item.out_to
     item.state, item.location, item.holder = S.STORED, location, actor
@@ -481,7 +500,7 @@ def record_appraisal_result(
         .get(pk=appraisal.pk)
     )
     case = appraisal.item.case
-    if not (access.is_assigned(actor, case) or _is_custodian(actor, case)):
+    if not (access.is_assigned(actor, case) or is_custodian(actor, case)):
         raise PermissionDenied(
             "appraisal.forbidden", "您不能登记该鉴定结果。", "You may not record this result."
         )
@@ -520,6 +539,85 @@ def record_appraisal_result(
         appraisal=appraisal.kind,
     )
     return appraisal
+
+
+# --- photos -------------------------------------------------------------------------------
+
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+#: Pillow's name of an image format -> the content type it is served as, its file suffix.
+#: (MPO is how Pillow names the multi-picture JPEG many phone cameras write.)
+PHOTO_TYPES = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "MPO": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+    "GIF": ("image/gif", "gif"),
+}
+
+
+def _image_format(data: bytes) -> str:
+    """Pillow's name of the image's format, if Pillow can open and verify it."""
+    not_an_image = InvalidInput(
+        "photo.not_image",
+        "只能上传图片（JPEG、PNG、WebP、GIF）。",
+        "Only images may be uploaded (JPEG, PNG, WebP, GIF).",
+    )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            found = image.format or ""
+            image.verify()
+    except Exception:  # any decoder error of an untrusted file means "not an image we take"
+        raise not_an_image from None
+    if found not in PHOTO_TYPES:
+        raise not_an_image
+    return found
+
+
+@transaction.atomic
+def add_photo(actor: User, item: Item, uploaded_file: Any) -> Photo:
+    """Attach a photo to the item (F4.1): an image of at most 10 MB, stored under its
+    SHA-256, so the same picture is kept once and no file is ever overwritten.
+
+    The file is written before the row; if the transaction then rolls back, the
+    file stays behind unreferenced — harmless, as its name is its content.
+    """
+    item = Item.objects.select_for_update().select_related("case").get(pk=item.pk)
+    if not (access.is_assigned(actor, item.case) or is_custodian(actor, item.case)):
+        raise PermissionDenied(
+            "property.photo_forbidden",
+            "只有本案办案民警或财物管理员可以上传照片。",
+            "Only the case's officers and the property custodians add photos.",
+        )
+    too_large = InvalidInput(
+        "photo.too_large", "照片不能超过 10 MB。", "A photo may be at most 10 MB."
+    )
+    if (getattr(uploaded_file, "size", 0) or 0) > PHOTO_MAX_BYTES:
+        raise too_large
+    data = b"".join(uploaded_file.chunks())
+    if len(data) > PHOTO_MAX_BYTES:
+        raise too_large
+    content_type, suffix = PHOTO_TYPES[_image_format(data)]
+    digest = hashlib.sha256(data).hexdigest()
+    if item.photos.filter(sha256=digest).exists():
+        raise InvalidInput(
+            "photo.duplicate", "该照片已经上传过。", "This photo is already attached to the item."
+        )
+    name = f"property/photos/{digest[:2]}/{digest}.{suffix}"
+    if not default_storage.exists(name):
+        saved = default_storage.save(name, ContentFile(data))
+        if saved != name:  # the same picture arrived at the same moment: keep one copy
+            default_storage.delete(saved)
+    photo = Photo.objects.create(
+        item=item, sha256=digest, file=name, content_type=content_type, uploaded_by=actor
+    )
+    record(
+        actor,
+        "property.photo_added",
+        item,
+        data={"photo": photo.pk, "sha256": digest, "bytes": len(data), "type": content_type},
+    )
+    emit("property.photo_added", item_id=item.pk, number=item.number, case_id=item.case_id)
+    return photo
 
 
 # --- stock-taking -------------------------------------------------------------------------
@@ -580,7 +678,8 @@ def count_result(count: StockTake) -> dict:
     if count.state == StockTake.State.SIGNED:
         return count.result
     shelves = set(count.room.locations.values_list("code", flat=True))
-    scans = [(s.code, s.location_code) for s in count.scans.order_by("id") if s.code not in shelves]
+    rows = count.scans.order_by("id").values_list("code", "location_code")
+    scans = [(code, where) for code, where in rows if code not in shelves]
     return compare(count.expected, scans).as_dict()
 
 

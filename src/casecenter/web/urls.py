@@ -20,4 +20,5 @@ urlpatterns = [
     path("cases/", include("casecenter.cases.urls")),
     path("", include("casecenter.measures.urls")),
     path("", include("casecenter.supervision.urls")),
+    path("property/", include("casecenter.property.urls")),
 ]

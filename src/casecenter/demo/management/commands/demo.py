@@ -8,9 +8,11 @@ import sys
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.urls import NoReverseMatch, reverse
 
 from casecenter.accounts.models import Organisation, User
 from casecenter.demo.data import DEMO_PASSWORD, USERS, DemoBuilder, load
+from casecenter.demo.property import CountExercise, count_exercise
 
 
 class Command(BaseCommand):
@@ -39,6 +41,9 @@ class Command(BaseCommand):
                 "Live scenario added: log in as zhangwei — a detention clock warns in about "
                 "90 s and another breaches in about 150 s (the bell in the header)."
             )
+        exercise = count_exercise(create=True)  # opened again after a newcomer signed off
+        if exercise is not None:
+            self._print_property(exercise)
         self._print_logins()
         if options["no_serve"]:
             return
@@ -64,6 +69,34 @@ class Command(BaseCommand):
         elif percent % 10 == 0:
             sys.stderr.write(f"{percent}% ({done}/{total})\n")
         sys.stderr.flush()
+
+    def _print_property(self, exercise: CountExercise) -> None:
+        def path(name: str, *args: object) -> str:
+            try:
+                return reverse(name, args=args)
+            except NoReverseMatch:  # the property pages are not installed
+                return "/property/"
+
+        write = self.stdout.write
+        write(
+            f"\nProperty (涉案财物): log in as zhaogang, the center's custodian. A count of the "
+            f"property room is open at {path('property-count', exercise.count.pk)} with every "
+            f"shelf scanned but {exercise.shelf}; scan these labels there (type each, Enter), "
+            "then sign off:"
+        )
+        for label, item in zip(exercise.labels, [None, *exercise.found], strict=True):
+            write(f"  {label:<20} {item.description if item else '(the shelf label)'}")
+        lost, misplaced = exercise.lost, exercise.misplaced
+        write(
+            f"Signing off shows 1 missing ({lost.number}, {lost.description}: recorded on "
+            f"{exercise.shelf}, not there) and 1 misplaced ({misplaced.number}: recorded on "
+            f"{misplaced.location.code}, found on {exercise.shelf})."
+        )
+        write(
+            f"To follow one item: as zhangwei register a seized item on a case, print its "
+            f"label, and as zhaogang scan it at {path('property-scan')} to receive, store, "
+            "check it out for appraisal and back. Docs: docs/property.md"
+        )
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
