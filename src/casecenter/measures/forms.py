@@ -1,25 +1,13 @@
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casecenter.cases.models import AssignmentRole, Case, CaseKind, PartyRole
 from casecenter.measures.models import Measure, MeasureEvent, MeasureKind
 from casecenter.measures.services import CRIMINAL_ONLY, MOMENTS
 from casecenter.supervision.forms import variant_choices
+from casecenter.web.forms import moment_field
 
 K = MeasureKind
-
-
-def _now_local() -> str:
-    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-
-
-def _when(label: str) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        initial=_now_local,
-    )
 
 
 def kind_choices(case: Case) -> list[tuple[str, str]]:
@@ -41,7 +29,7 @@ def summons_choices(case: Case) -> list[tuple[str, str]]:
 class StartMeasureForm(forms.Form):
     party = forms.TypedChoiceField(label=_("suspect"), coerce=int)
     kind = forms.ChoiceField(label=_("measure"))
-    started_at = _when(_("started at (arrival, detention, decision)"))
+    started_at = moment_field(_("started at (arrival, detention, decision)"))
     officers = forms.TypedMultipleChoiceField(
         label=_("officers taking part (two at least)"),
         coerce=int,
@@ -80,7 +68,7 @@ class StartMeasureForm(forms.Form):
 
 class MomentForm(forms.Form):
     moment = forms.ChoiceField(label=_("moment"))
-    at = _when(_("time"))
+    at = moment_field(_("time"))
     note = forms.CharField(label=_("note"), max_length=2000, required=False)
 
     def __init__(self, *args, measure: Measure, moments=None, **kwargs):
@@ -91,7 +79,7 @@ class MomentForm(forms.Form):
 
 
 class EndMeasureForm(forms.Form):
-    at = _when(_("ended at"))
+    at = moment_field(_("ended at"))
     reason = forms.CharField(label=_("reason"), max_length=2000)
 
     def __init__(self, *args, measure: Measure, **kwargs):

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -17,25 +13,11 @@ from casecenter.accounts.models import User
 from casecenter.cases import selectors as cases
 from casecenter.measures import selectors, services
 from casecenter.measures.forms import EndMeasureForm, MomentForm, StartMeasureForm
-from casecenter.web.forms import get_object_or_404_domain, run_service
+from casecenter.web.forms import get_object_or_404_domain, submit_form
 
 
 def _to_card(case_id: int) -> HttpResponse:
     return redirect(reverse("case-detail", args=[case_id]) + "#measures")
-
-
-def _submit(
-    request: HttpRequest, form: forms.Form, call: Callable[[dict], object], success: str
-) -> None:
-    """Call ``call(cleaned_data)`` if the form is valid; report either way."""
-    if form.is_valid():
-        run_service(request, lambda: call(form.cleaned_data), success)
-        return
-    problems = "; ".join(
-        f"{form.fields[name].label if name in form.fields else ''} {' '.join(errors)}".strip()
-        for name, errors in form.errors.items()
-    )
-    messages.error(request, _("Please correct the form: %(problems)s") % {"problems": problems})
 
 
 @login_required
@@ -57,7 +39,7 @@ def measure_start(request: HttpRequest, pk: int) -> HttpResponse:
             variant=data["variant"],
         )
 
-    _submit(request, form, start, _("Coercive measure recorded; its clocks are running."))
+    submit_form(request, form, start, _("Coercive measure recorded; its clocks are running."))
     return _to_card(case.pk)
 
 
@@ -66,7 +48,7 @@ def measure_start(request: HttpRequest, pk: int) -> HttpResponse:
 def measure_moment(request: HttpRequest, pk: int) -> HttpResponse:
     measure = get_object_or_404_domain(selectors.get_measure, request.user, pk)
     form = MomentForm(request.POST, measure=measure)
-    _submit(
+    submit_form(
         request,
         form,
         lambda data: services.record_moment(
@@ -82,7 +64,7 @@ def measure_moment(request: HttpRequest, pk: int) -> HttpResponse:
 def measure_end(request: HttpRequest, pk: int) -> HttpResponse:
     measure = get_object_or_404_domain(selectors.get_measure, request.user, pk)
     form = EndMeasureForm(request.POST, measure=measure)
-    _submit(
+    submit_form(
         request,
         form,
         lambda data: services.end_measure(

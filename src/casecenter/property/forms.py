@@ -13,7 +13,6 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casecenter.accounts.models import User
@@ -21,6 +20,7 @@ from casecenter.cases import access
 from casecenter.cases.models import AssignmentRole, Case
 from casecenter.property import selectors
 from casecenter.property.models import Appraisal, Category, Item, ItemState, Location
+from casecenter.web.forms import moment_field
 
 S = ItemState
 
@@ -37,18 +37,6 @@ METHODS = {
     "destroyed": _("destroyed"),
     "auctioned": _("auctioned"),
 }
-
-
-def _now_local() -> str:
-    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-
-
-def _when(label: str) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        initial=_now_local,
-    )
 
 
 def _at() -> forms.DateTimeField:
@@ -78,7 +66,7 @@ class RegisterItemForm(forms.Form):
         label=_("quantity or weight"), max_digits=14, decimal_places=3, min_value=0.001
     )
     unit = forms.CharField(label=_("unit of measure"), max_length=20, initial=_("piece"))
-    seized_at = _when(_("seized at"))
+    seized_at = moment_field(_("seized at"))
     seized_place = forms.CharField(label=_("seized where"), max_length=200)
     owner = forms.TypedChoiceField(label=_("owner"), coerce=int, required=False, empty_value=None)
     officers = forms.TypedMultipleChoiceField(

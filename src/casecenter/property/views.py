@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -46,21 +45,7 @@ from casecenter.property.models import (
     Photo,
     Room,
 )
-from casecenter.web.forms import get_object_or_404_domain, run_service
-
-
-def _submit(
-    request: HttpRequest, form: forms.Form, call: Callable[[dict], Any], success: str
-) -> None:
-    """Call ``call(cleaned_data)`` if the form is valid; report either way."""
-    if form.is_valid():
-        run_service(request, lambda: call(form.cleaned_data), success)
-        return
-    problems = "; ".join(
-        f"{form.fields[name].label if name in form.fields else ''} {' '.join(errors)}".strip()
-        for name, errors in form.errors.items()
-    )
-    messages.error(request, _("Please correct the form: %(problems)s") % {"problems": problems})
+from casecenter.web.forms import get_object_or_404_domain, submit_form
 
 
 def _number(value: str | None) -> int | None:
@@ -234,7 +219,7 @@ def item_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     if form is None:  # not this viewer's move in this state (the page was stale)
         messages.error(request, _("This step is not open to you in the item's present state."))
     else:
-        _submit(request, form, _move_call(move, request.user, item), str(MOVE_DONE[move]))
+        submit_form(request, form, _move_call(move, request.user, item), str(MOVE_DONE[move]))
     anchor = {"appraisal": "#appraisals", "photo": "#photos"}.get(move, "")
     return redirect(reverse("property-item", args=[item.pk]) + anchor)
 
@@ -246,7 +231,7 @@ def appraisal_result(request: HttpRequest, pk: int) -> HttpResponse:
     if appraisal is None:
         raise Http404
     item = get_object_or_404_domain(selectors.get_item, request.user, appraisal.item_id)
-    _submit(
+    submit_form(
         request,
         AppraisalResultForm(request.POST),
         lambda d: services.record_appraisal_result(
@@ -307,7 +292,7 @@ def item_register(request: HttpRequest, pk: int) -> HttpResponse:
             )
         )
 
-    _submit(request, form, register, _("Seized item registered: print its label."))
+    submit_form(request, form, register, _("Seized item registered: print its label."))
     if registered:
         return redirect("property-item", pk=registered[0].pk)
     return redirect(reverse("case-detail", args=[case.pk]) + "#property")
