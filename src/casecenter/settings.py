@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "casecenter.supervision",
     "casecenter.measures",
     "casecenter.property",
+    "casecenter.portal",
     "casecenter.web",
     "casecenter.demo",
 ]

@@ -218,6 +218,7 @@ class CaseEvent(models.Model):
         BREAK_GLASS = "break_glass", _("Break-glass access")
         MEASURE = "measure", _("Coercive measure")
         PROPERTY = "property", _("Seized property")
+        RECEIPT = "receipt", _("Acceptance receipt issued")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
+from casecenter.portal import views as portal_views
 from casecenter.web import views
 from casecenter.web.converters import IdConverter
 
@@ -18,6 +19,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("incidents/", include("casecenter.incidents.urls")),
     path("cases/", include("casecenter.cases.urls")),
+    path("p/", include("casecenter.portal.urls")),
+    path(
+        "cases/<id:case_id>/receipts/<id:party_id>/",
+        portal_views.issue,
+        name="portal-issue",
+    ),
     path("", include("casecenter.measures.urls")),
     path("", include("casecenter.supervision.urls")),
     path("property/", include("casecenter.property.urls")),
