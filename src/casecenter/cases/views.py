@@ -21,7 +21,7 @@ from casecenter.cases.forms import (
 )
 from casecenter.cases.models import Case, CaseKind, CaseState, Category
 from casecenter.errors import DomainError, PermissionDenied
-from casecenter.web.forms import add_domain_error, get_object_or_404_domain, run_service
+from casecenter.web.forms import add_domain_error, get_object_or_404_domain, submit_form
 
 
 def _colleagues(case: Case) -> list[tuple[int, str]]:
@@ -94,20 +94,16 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404_domain(selectors.get_case, request.user, pk)
     form = TransitionForm(request.POST, officer_choices=_colleagues(case))
-    if not form.is_valid():
-        messages.error(request, _("Please correct the form."))
-        return redirect("case-detail", pk=pk)
-    data = form.cleaned_data
-    officers = list(User.objects.filter(pk__in=data["officers"]))
-    run_service(
+    submit_form(
         request,
-        lambda: services.transition_case(
+        form,
+        lambda d: services.transition_case(
             request.user,
             case,
-            data["transition"],
-            expected_version=data["version"],
-            reason=data["reason"],
-            officers=officers,
+            d["transition"],
+            expected_version=d["version"],
+            reason=d["reason"],
+            officers=list(User.objects.filter(pk__in=d["officers"])),
         ),
         _("Case updated."),
     )
@@ -118,15 +114,12 @@ def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_add_party(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404_domain(selectors.get_case, request.user, pk)
-    form = PartyForm(request.POST)
-    if form.is_valid():
-        run_service(
-            request,
-            lambda: services.add_party(request.user, case, **form.cleaned_data),
-            _("Person added."),
-        )
-    else:
-        messages.error(request, _("Please correct the form."))
+    submit_form(
+        request,
+        PartyForm(request.POST),
+        lambda d: services.add_party(request.user, case, **d),
+        _("Person added."),
+    )
     return redirect("case-detail", pk=pk)
 
 
@@ -134,16 +127,14 @@ def case_add_party(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404_domain(selectors.get_case, request.user, pk)
-    form = AssignForm(request.POST, officer_choices=_colleagues(case))
-    if form.is_valid():
-        officer = User.objects.get(pk=form.cleaned_data["user"])
-        run_service(
-            request,
-            lambda: services.assign_officer(request.user, case, officer, form.cleaned_data["role"]),
-            _("Officer assigned."),
-        )
-    else:
-        messages.error(request, _("Please correct the form."))
+    submit_form(
+        request,
+        AssignForm(request.POST, officer_choices=_colleagues(case)),
+        lambda d: services.assign_officer(
+            request.user, case, User.objects.get(pk=d["user"]), d["role"]
+        ),
+        _("Officer assigned."),
+    )
     return redirect("case-detail", pk=pk)
 
 
@@ -151,13 +142,10 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404_domain(selectors.get_case, request.user, pk)
-    form = BreakGlassForm(request.POST)
-    if form.is_valid():
-        run_service(
-            request,
-            lambda: services.break_glass(request.user, case, reason=form.cleaned_data["reason"]),
-            _("Access granted for a few hours; it is recorded."),
-        )
-    else:
-        messages.error(request, _("State why you need access (at least 4 characters)."))
+    submit_form(
+        request,
+        BreakGlassForm(request.POST),
+        lambda d: services.break_glass(request.user, case, reason=d["reason"]),
+        _("Access granted for a few hours; it is recorded."),
+    )
     return redirect("case-detail", pk=pk)
