@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,30 +25,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("PGTEST_URL", "postgres://postgres@127.0.0.1:5432/casecenter")
+from common import ROOT, child_env, free_port, reset_postgres
 
-
-def child_env(db: str, data_dir: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "CASECENTER_DATA_DIR": data_dir,
-        "DJANGO_SETTINGS_MODULE": "casecenter.settings",
-    }
-    if db == "postgres":
-        env["DATABASE_URL"] = PG_URL.rsplit("/", 1)[0] + "/casecenter_bench"
-    else:
-        env.pop("DATABASE_URL", None)
-    return env
-
-
-def reset_postgres() -> None:
-    import psycopg
-
-    admin = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS casecenter_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE casecenter_bench")
+PG_NAME = "casecenter_bench"
 
 
 def setup_world(cases: int) -> dict:
@@ -112,12 +89,6 @@ def setup_world(cases: int) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def hammer(url: str, headers: dict, seconds: float, threads: int) -> float:
     """Requests per second from ``threads`` keep-alive-less clients for ``seconds``."""
     count = [0] * threads
@@ -141,9 +112,9 @@ def hammer(url: str, headers: dict, seconds: float, threads: int) -> float:
 
 def bench_db(db: str, cases: int, seconds: float, threads: int) -> dict:
     data_dir = tempfile.mkdtemp(prefix=f"cc-bench-{db}-")
-    env = child_env(db, data_dir)
+    env = child_env(db, data_dir, PG_NAME)
     if db == "postgres":
-        reset_postgres()
+        reset_postgres(PG_NAME)
     out = subprocess.run(
         [sys.executable, __file__, "--child-setup", str(cases)],
         env=env,

@@ -23,10 +23,8 @@ import argparse
 import http.client
 import http.cookiejar
 import json
-import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,8 +35,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("PGTEST_URL", "postgres://postgres@127.0.0.1:5432/casecenter")
+from common import ROOT, child_env, free_port, percentile, reset_postgres, run_child, wait_up
+
 PG_NAME = "casecenter_bench_sse"
 PASSWORD = "bench-sse-password-1"  # noqa: S105 - a throw-away database
 RULE = "property.hand_over"  # 24 hours, one clock per call: due = trigger + 24 h
@@ -118,55 +116,6 @@ def child_main(step: str, args: list[str]) -> None:
 # --- the benchmark ------------------------------------------------------------------
 
 
-def child_env(db: str, data_dir: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "CASECENTER_DATA_DIR": data_dir,
-        "DJANGO_SETTINGS_MODULE": "casecenter.settings",
-    }
-    if db == "postgres":
-        env["DATABASE_URL"] = PG_URL.rsplit("/", 1)[0] + "/" + PG_NAME
-    else:
-        env.pop("DATABASE_URL", None)
-    return env
-
-
-def run_child(env: dict, step: str, *args: object) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", step, *map(str, args)],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def reset_postgres() -> None:
-    import psycopg
-
-    admin = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_NAME}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_up(base: str) -> None:
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{base}/api/health", timeout=1)  # noqa: S310 - loopback
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not start")
-
-
 def log_in(base: str) -> str:
     """The session cookie, through the login form as a browser gets it."""
     jar = http.cookiejar.CookieJar()
@@ -216,19 +165,12 @@ class Listener(threading.Thread):
                 event, data = "", ""
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p
-    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
 def bench_db(db: str, alerts: int, lead: float, spacing: float) -> dict:
     data_dir = tempfile.mkdtemp(prefix=f"cc-bench-sse-{db}-")
-    env = child_env(db, data_dir)
+    env = child_env(db, data_dir, PG_NAME)
     if db == "postgres":
-        reset_postgres()
-    world = run_child(env, "setup")
+        reset_postgres(PG_NAME)
+    world = run_child(__file__, env, "setup")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
@@ -244,11 +186,11 @@ def bench_db(db: str, alerts: int, lead: float, spacing: float) -> dict:
         listener.start()
         if not listener.connected.wait(30):
             raise RuntimeError("no stream")
-        run_child(env, "clocks", world["case_id"], alerts, lead, spacing)
+        run_child(__file__, env, "clocks", world["case_id"], alerts, lead, spacing)
         until = time.time() + lead + alerts * spacing + 30
         while len(listener.arrived) < alerts and time.time() < until:
             time.sleep(0.1)
-        due = run_child(env, "alerts")
+        due = run_child(__file__, env, "alerts")
     finally:
         for process in (worker, server):
             process.terminate()

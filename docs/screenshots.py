@@ -58,8 +58,41 @@ def main() -> None:
         page.screenshot(path=OUT / "alert.png", full_page=True)
         page.goto(f"{BASE}/deadlines/")
         page.screenshot(path=OUT / "deadlines.png")
+        portal(pw, page)
         ctx.close()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def portal(pw, page) -> None:
+    """A receipt for the newest demo case's victim, its QR code read by a real decoder
+    and opened in a phone-size browser of its own; the station's list of messages."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    page.goto(f"{BASE}/cases/?q=演示")
+    page.click("#rows table tbody tr:first-child a")
+    with page.expect_popup() as popup:
+        page.click("[data-testid=issue-receipt]")
+    receipt = popup.value
+    receipt.wait_for_selector("[data-testid=receipt-qr] svg")
+    receipt.screenshot(path=OUT / "portal-receipt.png", full_page=True)
+    png = receipt.locator("[data-testid=receipt-qr] svg").screenshot()
+    link = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))[0].text
+    browser = pw.chromium.launch(
+        executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True, args=ARGS
+    )
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    ).new_page()
+    phone.goto(link)
+    phone.wait_for_selector("[data-testid=public-timeline]")
+    phone.click("details.rate summary")
+    phone.screenshot(path=OUT / "portal-phone.png", full_page=True)
+    browser.close()
+    page.goto(f"{BASE}/feedback/")
+    page.screenshot(path=OUT / "portal-feedback.png")
 
 
 if __name__ == "__main__":

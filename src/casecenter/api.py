@@ -84,8 +84,11 @@ def _mount() -> None:
     from casecenter.accounts.api import router as accounts
     from casecenter.calendars.api import router as law
     from casecenter.cases.api import router as cases
+    from casecenter.custody.api import router as custody
+    from casecenter.devices.api import router as devices
     from casecenter.incidents.api import router as incidents
     from casecenter.measures.api import router as measures
+    from casecenter.portal.api import router as portal
     from casecenter.property.api import router as property_
     from casecenter.supervision.api import router as supervision
 
@@ -96,6 +99,9 @@ def _mount() -> None:
     api.add_router("/", measures)
     api.add_router("/", supervision)
     api.add_router("/property", property_)
+    api.add_router("/portal", portal)
+    api.add_router("/devices", devices)
+    api.add_router("/custody", custody)
 
 
 _mount()

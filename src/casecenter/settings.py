@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "casecenter.measures",
     "casecenter.property",
     "casecenter.portal",
+    "casecenter.custody",
+    "casecenter.devices",
     "casecenter.web",
     "casecenter.demo",
 ]
@@ -161,9 +163,53 @@ MEDIA_ROOT = DATA_DIR / "media"
 CASECENTER_FIELD_KEYS = os.environ.get("CASECENTER_FIELD_KEYS", "")
 CASECENTER_DATA_DIR = DATA_DIR
 
+# --- custody area devices (MQTT) -------------------------------------------
+CASECENTER_MQTT_URL = os.environ.get("CASECENTER_MQTT_URL", "mqtt://127.0.0.1:1883")
+# a tracked person in a zone without a confirmed recording longer than this: critical alert
+CASECENTER_RECORDING_GRACE_SECONDS = int(os.environ.get("CASECENTER_RECORDING_GRACE_SECONDS", "5"))
+
+# --- notifications to parties (portal) -----------------------------------
+# The address the public reaches the portal at, for links in SMS and e-mail.
+CASECENTER_PUBLIC_URL = os.environ.get("CASECENTER_PUBLIC_URL", "http://127.0.0.1:8000")
+# A class with send(phone, text); the default logs instead of sending.
+CASECENTER_SMS_BACKEND = os.environ.get(
+    "CASECENTER_SMS_BACKEND", "casecenter.portal.sms.LoggingBackend"
+)
+# Django's e-mail backends; the default writes each message to a file in the
+# data folder (mail/), set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend
+# and EMAIL_HOST/EMAIL_PORT/EMAIL_HOST_USER/EMAIL_HOST_PASSWORD for real mail.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "casecenter@localhost")
+
+
+def _not_device_traffic(record) -> bool:
+    """Device posts arrive several times a second: keep them out of the request log."""
+    return "/api/devices/" not in record.getMessage()
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "not_device_traffic": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": _not_device_traffic,
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "requests": {"class": "logging.StreamHandler", "filters": ["not_device_traffic"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # the logging SMS adapter's messages are what the demo shows of SMS: always visible
+    "loggers": {
+        "casecenter.sms": {"level": "INFO"},
+        "django.server": {"handlers": ["requests"], "level": "INFO", "propagate": False},
+    },
 }

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from casecenter.calendars.models import HolidayNotice
+from casecenter.calendars.services import load_notice
 
 PACKAGE = f"chinese-calendar {chinese_calendar.__version__}"
 
@@ -103,6 +104,54 @@ def test_period_prints_the_worked_examples_as_exact_json(args, expected):
 
 
 @pytest.mark.django_db
+def test_period_counts_working_days():
+    # Friday 2026-11-20: Mon 23, Tue 24, Wed 25
+    args = ["--start", "2026-11-20T16:00+08:00", "--length", "3", "--unit", "workday"]
+
+    assert period_json(*args) == {
+        "ends_at": "2026-11-26T00:00:00+08:00",
+        "last_day": "2026-11-25",
+        "extended_by_holiday": False,
+        "calendar": PACKAGE,
+        "basis": "State Council holiday notice",
+    }
+    assert run("period", *args).splitlines() == [
+        "自2026-11-20起3个工作日：最后一日2026-11-25（其间2个休息日不计），"
+        "期间至该日24时届满（国务院办公厅节假日安排通知）。",
+        "3 working days from 2026-11-20: last day 2026-11-25 (2 rest days in between not "
+        "counted); the period ends at 24:00 that day (State Council holiday notice).",
+    ]
+
+
+@pytest.mark.django_db
+def test_period_counts_working_days_with_a_loaded_notice():
+    load_notice(None, 2027, ["2027-01-01"], [], "test notice 2027")
+
+    result = period_json("--start", "2026-12-30T10:00+08:00", "--length", "3", "--unit", "workday")
+
+    assert result["last_day"] == "2027-01-05"  # 12-31, then Mon 01-04 and Tue 01-05
+    assert result["calendar"] == f"{PACKAGE} + notices 2027"
+
+
+@pytest.mark.django_db
+def test_period_refuses_working_days_in_custody():
+    error, output = run_failing(
+        "period",
+        "--start",
+        "2026-11-20T16:00+08:00",
+        "--length",
+        "3",
+        "--unit",
+        "workday",
+        "--in-custody",
+        "--json",
+    )
+
+    assert error.returncode == 2
+    assert json.loads(output)["error"] == "period.workday_custody"
+
+
+@pytest.mark.django_db
 def test_period_accepts_a_trailing_z():
     result = period_json("--start", "2026-09-28T02:00:00Z", "--length", "3", "--unit", "day")
 
@@ -134,6 +183,8 @@ def test_period_without_json_prints_the_explanation_in_chinese_and_english():
         ("2026-09-28T10:00+08:00", "three", "day", "period.length"),
         ("2026-09-28T10:00+08:00", "2.5", "day", "period.length"),
         ("2030-12-30T10:00+08:00", "3", "day", "calendar.unknown_year"),
+        ("2026-12-30T10:00+08:00", "3", "workday", "calendar.unknown_year"),
+        ("2026-09-28T10:00+08:00", "2501", "workday", "period.length"),
     ],
 )
 def test_period_bad_input_exits_2_with_a_json_error(start, length, unit, code):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 
 import pytest
 from django.db import connections
@@ -50,3 +51,20 @@ def page():
             # on the test database and its teardown cannot drop it.
             connections.close_all()
             shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def lively(monkeypatch):
+    """Staff pages hold an alert stream: write often, so a stream notices its closed
+    tab at once when the test ends."""
+    from casecenter.supervision import live
+
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.2)
+
+
+def wait_for(condition, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)

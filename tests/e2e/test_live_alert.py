@@ -4,7 +4,6 @@ toast appear without a reload, and the toast leads to the alert and its legal ba
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -16,22 +15,9 @@ from casecenter.measures import services as measures
 from casecenter.supervision import live, worker
 from casecenter.supervision.models import Alert, Deadline
 from tests.conftest import PASSWORD, valid_id
+from tests.e2e.conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def lively(monkeypatch):
-    """Frequent writes, so a stream notices its closed tab at once when the test ends."""
-    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.2)
-    monkeypatch.setattr(live, "POLL_SECONDS", 0.2)
-
-
-def wait_for(condition, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 def test_an_open_page_hears_a_clock_warn_then_breach(

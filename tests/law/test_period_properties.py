@@ -111,3 +111,43 @@ def test_a_month_period_moves_exactly_n_months_and_never_past_the_start_day(star
     else:
         assert last.day == min(begin.day, target_month_end)
         assert last.day <= begin.day
+
+
+# --- working days -------------------------------------------------------------------
+
+
+def working_days_between(after: date, through: date) -> int:
+    """How many working days lie in (``after``, ``through``]."""
+    count, day = 0, after
+    while day < through:
+        day += timedelta(days=1)
+        count += not CALENDAR.is_rest_day(day)
+    return count
+
+
+@given(start=KNOWN_STARTS, length=st.integers(min_value=1, max_value=60))
+def test_the_last_of_n_working_days_is_a_working_day_with_exactly_n_up_to_it(start, length):
+    result = compute_period(start, length, "workday")
+
+    assert result.last_day is not None
+    assert CALENDAR.is_rest_day(result.last_day) is False
+    assert working_days_between(local_date(start), result.last_day) == length
+    assert result.ends_at == datetime.combine(
+        result.last_day + timedelta(days=1), time(0), tzinfo=SHANGHAI
+    )
+    assert result.ends_at > start
+    # never sooner than N calendar days: the provisional clock of supervision relies on it
+    assert result.last_day >= local_date(start) + timedelta(days=length)
+    assert result.extended_by_holiday is False
+    assert result.unextended_last_day == result.last_day
+
+
+@given(start=KNOWN_STARTS, length=st.integers(min_value=1, max_value=60))
+def test_one_more_working_day_ends_on_a_later_working_day(start, length):
+    shorter = compute_period(start, length, "workday")
+    longer = compute_period(start, length + 1, "workday")
+
+    assert shorter.last_day is not None and longer.last_day is not None
+    assert longer.last_day > shorter.last_day
+    assert longer.ends_at > shorter.ends_at
+    assert working_days_between(shorter.last_day, longer.last_day) == 1

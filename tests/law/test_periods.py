@@ -229,6 +229,137 @@ def test_twelve_months_cross_the_year():
     assert result.last_day == date(2026, 3, 15)
 
 
+# --- working days ----------------------------------------------------------------
+
+WORKDAYS = "State Council holiday notice"
+
+
+def test_three_working_days_from_a_friday_end_on_wednesday():
+    result = compute_period(at("2026-11-20 16:00"), 3, "workday")
+
+    assert date(2026, 11, 20).weekday() == 4  # Friday; Sat 21 and Sun 22 are not counted
+    assert result.last_day == date(2026, 11, 25)
+    assert result.ends_at == at("2026-11-26 00:00")
+    assert result.extended_by_holiday is False
+    assert result.unextended_last_day == result.last_day
+    assert result.calendar == PACKAGE
+    assert result.basis == WORKDAYS
+
+
+def test_working_days_are_not_counted_on_the_day_of_the_trigger_even_at_midnight():
+    # Monday 00:00 is a whole working day left, but the day of the trigger never counts.
+    result = compute_period(at("2026-11-23 00:00"), 1, "workday")
+
+    assert result.last_day == date(2026, 11, 24)
+
+
+@pytest.mark.parametrize(
+    ("length", "last_day"),
+    [
+        (1, date(2026, 9, 30)),
+        (2, date(2026, 10, 8)),  # 10-01 to 10-07: National Day, not counted
+        (3, date(2026, 10, 9)),
+        (4, date(2026, 10, 10)),  # a Saturday, but a make-up working day (调休)
+        (5, date(2026, 10, 12)),  # Sun 10-11 is a rest day
+    ],
+)
+def test_working_days_across_national_day_skip_the_holiday_and_count_the_make_up_day(
+    length, last_day
+):
+    result = compute_period(at("2026-09-29 10:00"), length, "workday")
+
+    assert result.last_day == last_day
+    assert result.ends_at == datetime.combine(
+        last_day + timedelta(days=1), datetime.min.time(), tzinfo=SHANGHAI
+    )
+    assert result.extended_by_holiday is False
+
+
+def test_working_days_from_late_evening_on_a_holiday_start_after_the_holiday():
+    result = compute_period(at("2026-10-03 23:30"), 3, "workday")
+
+    # 10-04 to 10-07 still National Day; 10-08, 10-09, then the make-up Saturday 10-10.
+    assert result.last_day == date(2026, 10, 10)
+    assert result.ends_at == at("2026-10-11 00:00")
+
+
+def test_working_days_count_from_the_beijing_date_of_the_trigger():
+    # 16:30 UTC on 7 Oct (a holiday) is 00:30 on 8 Oct in Beijing: the 8th is not counted.
+    start = datetime(2026, 10, 7, 16, 30, tzinfo=UTC)
+
+    result = compute_period(start, 3, "workday")
+
+    assert result.last_day == date(2026, 10, 12)
+
+
+def test_explanation_of_working_days_names_the_rest_days_not_counted():
+    result = compute_period(at("2026-11-26 09:00"), 3, "workday")
+
+    assert result.explanation_zh == (
+        "自2026-11-26起3个工作日：最后一日2026-12-01（其间2个休息日不计），"
+        "期间至该日24时届满（国务院办公厅节假日安排通知）。"
+    )
+    assert result.explanation_en == (
+        "3 working days from 2026-11-26: last day 2026-12-01 (2 rest days in between not "
+        "counted); the period ends at 24:00 that day (State Council holiday notice)."
+    )
+
+
+def test_explanation_of_working_days_without_rest_days_says_nothing_of_them():
+    result = compute_period(at("2026-11-23 09:00"), 1, "workday")
+
+    assert result.explanation_en == (
+        "1 working day from 2026-11-23: last day 2026-11-24; "
+        "the period ends at 24:00 that day (State Council holiday notice)."
+    )
+
+
+def test_working_days_in_custody_are_refused_not_ignored():
+    with pytest.raises(InvalidPeriod) as caught:
+        compute_period(at("2026-11-20 16:00"), 3, "workday", in_custody=True)
+
+    assert caught.value.code == "period.workday_custody"
+    assert caught.value.message_zh
+
+
+def test_working_days_entering_a_year_no_calendar_knows_raise_unknown_calendar_year():
+    assert not chinese_calendar.is_holiday(date(2026, 12, 31))
+
+    with pytest.raises(UnknownCalendarYear) as caught:
+        compute_period(at("2026-12-30 10:00"), 3, "workday")  # 12-31, then 2027
+
+    assert caught.value.year == 2027
+
+
+def test_working_days_into_a_loaded_year_follow_its_notice():
+    notice_2027 = YearNotice(
+        year=2027,
+        rest_days=frozenset({date(2027, 1, 1)}),
+        make_up_workdays=frozenset({date(2027, 1, 3)}),
+        source="test notice 2027",
+    )
+
+    result = compute_period(
+        at("2026-12-30 10:00"), 3, "workday", calendar=WorkCalendar([notice_2027])
+    )
+
+    # 12-31 works; 01-01 a holiday, Sat 01-02 a rest day, Sun 01-03 a make-up working
+    # day, Mon 01-04 the third (without the make-up Sunday it would be Tue 01-05).
+    assert result.last_day == date(2027, 1, 4)
+    assert result.calendar == f"{PACKAGE} + notices 2027"
+
+
+def test_the_longest_working_day_period_is_accepted_and_one_more_refused():
+    result = compute_period(at("2005-01-04 10:00"), 2500, "workday")
+    assert result.last_day is not None and result.last_day.year == 2015
+
+    with pytest.raises(InvalidPeriod) as caught:
+        compute_period(at("2005-01-04 10:00"), 2501, "workday")
+    assert caught.value.code == "period.length"
+    assert "2500 working days" in caught.value.message_en
+    assert "2500个工作日" in caught.value.message_zh
+
+
 # --- calendars ----------------------------------------------------------------
 
 

@@ -92,6 +92,7 @@ EXPECTED: dict[tuple[str, str], datetime] = {
     ("property.hand_over", "default"): at("2025-03-12 09:20"),
     ("property.return", "default"): at("2025-03-19 00:00"),
     ("property.dispose", "default"): at("2025-04-11 00:00"),
+    # 3 working days: Wed 03-12, Thu 03-13, Fri 03-14
     ("portal.message_reply", "default"): at("2025-03-15 00:00"),
     ("dossier.return", "default"): at("2025-03-19 00:00"),
     ("dsr.answer", "default"): at("2025-03-27 00:00"),
@@ -233,6 +234,42 @@ def test_a_policy_period_set_by_an_administrator_replaces_the_default():
     assert result.ends_at == at("2025-03-18 00:00")
 
 
+def test_a_party_message_is_answered_within_three_working_days():
+    assert law.rule("portal.message_reply").period() == law.Period(3, "workday")
+
+    result = law.due("portal.message_reply", at("2025-03-14 17:30"))  # a Friday
+
+    assert result.last_day == date(2025, 3, 19)  # Mon 17, Tue 18, Wed 19
+    assert result.ends_at == at("2025-03-20 00:00")
+
+
+def test_no_custody_clock_counts_working_days():
+    for spec in law.RULES.values():
+        if spec.in_custody:
+            assert all(p.unit != "workday" for p in spec.periods.values()), spec.code
+
+
+def test_a_custody_clock_given_working_days_is_refused():
+    with pytest.raises(LawError) as error:
+        law.due("admin_detention.release", TRIGGER, period=law.Period(5, "workday"))
+
+    assert error.value.code == "period.workday_custody"
+
+
+@pytest.mark.parametrize(
+    ("period", "en", "zh"),
+    [
+        (law.Period(1, "hour"), "1 hour", "1小时"),
+        (law.Period(3, "day"), "3 days", "3日"),
+        (law.Period(2, "month"), "2 months", "2个月"),
+        (law.Period(1, "workday"), "1 working day", "1个工作日"),
+        (law.Period(3, "workday"), "3 working days", "3个工作日"),
+    ],
+)
+def test_a_period_describes_itself_in_both_languages(period, en, zh):
+    assert (period.describe_en(), period.describe_zh()) == (en, zh)
+
+
 def test_a_non_custody_clock_needing_an_unknown_year_says_so():
     # chinese-calendar 1.11 knows up to 2026; bail from 2026-06 reaches 2027
     with pytest.raises(UnknownCalendarYear):
@@ -281,6 +318,11 @@ def test_the_catalogue_lists_the_unclocked_rules_of_law_md():
         "custody.recording",
         "custody.separation",
         "custody.two_officers",
+        # the custody area's other live rules (F3.4, F3.5), not yet in LAW.md's table
+        "custody.juvenile_room",
+        "custody.lawyer_audio",
+        "custody.vitals",
+        "custody.strap",
     }
 
 
@@ -305,6 +347,14 @@ def test_every_clock_ends_after_its_trigger_and_custody_clocks_are_never_extende
         # only a non-custody day or month clock whose last day lies past the
         # package's years may need a calendar nobody loaded — and it says so
         assert not spec.in_custody and period.unit != "hour"
+        if period.unit == "workday":
+            # fewer than N working days are left after the trigger in the package's last year
+            calendar, day = law.WorkCalendar(), trigger.astimezone(SHANGHAI).date()
+            left = 0
+            while (day := day + timedelta(days=1)) <= date(2026, 12, 31):
+                left += not calendar.is_rest_day(day)
+            assert left < period.length
+            return
         plain = law.compute_period(trigger, period.length, period.unit, in_custody=True)
         assert plain.last_day is not None and plain.last_day.year > 2026
         return

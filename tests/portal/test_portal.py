@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from casecenter.cases import services as cases
 from casecenter.errors import InvalidInput, PermissionDenied
 from casecenter.portal import services
 from casecenter.portal.models import Receipt
-from tests.conftest import valid_id
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def victim(make_case, officers):
-    case = make_case()
-    party = cases.add_party(
-        officers["lead"],
-        case,
-        role="victim",
-        name="王小明",
-        id_number=valid_id(),
-        phone="13812345678",
-    )
-    return case, party
 
 
 def test_a_receipt_carries_a_192_bit_token_kept_only_as_a_hash(victim, officers):
@@ -67,9 +54,15 @@ def test_number_and_phone_digits_open_it_and_wrong_answers_look_alike(victim, of
     assert services.open_by_number("ZGC-SA-2026-999999", "5678", client="c") is None
 
 
-def test_ten_thousand_random_tokens_are_throttled_and_find_nothing(victim, officers):
+def _pin_clock(monkeypatch, moment):
+    """Hold the throttle's clock still: a slow run must not cross a window boundary."""
+    monkeypatch.setattr(services.timezone, "now", lambda: moment)
+
+
+def test_ten_thousand_random_tokens_are_throttled_and_find_nothing(victim, officers, monkeypatch):
     case, party = victim
     services.issue_receipt(officers["lead"], case, party)
+    _pin_clock(monkeypatch, timezone.now())
     found, refused = 0, 0
     for _ in range(10_000):
         try:
@@ -80,9 +73,24 @@ def test_ten_thousand_random_tokens_are_throttled_and_find_nothing(victim, offic
     assert found == 0 and refused == 10_000 - limit
 
 
-def test_guessing_one_receipt_is_throttled_per_receipt(victim, officers):
+def test_a_throttled_client_may_try_again_in_the_next_window(victim, officers, monkeypatch):
+    case, party = victim
+    services.issue_receipt(officers["lead"], case, party)
+    attempts, seconds = services.CLIENT_LIMIT
+    start = timezone.now()
+    _pin_clock(monkeypatch, start)
+    for _ in range(attempts):
+        services.open_by_token(secrets.token_urlsafe(24), client="patient")
+    with pytest.raises(services.TooManyAttempts):
+        services.open_by_token(secrets.token_urlsafe(24), client="patient")
+    _pin_clock(monkeypatch, start + timedelta(seconds=seconds))
+    assert services.open_by_token(secrets.token_urlsafe(24), client="patient") is None
+
+
+def test_guessing_one_receipt_is_throttled_per_receipt(victim, officers, monkeypatch):
     case, party = victim
     receipt, _ = services.issue_receipt(officers["lead"], case, party)
+    _pin_clock(monkeypatch, timezone.now())
     for n in range(services.RECEIPT_LIMIT[0]):
         assert services.open_by_number(receipt.number, f"{n:04d}", client=f"c{n}") is None
     with pytest.raises(services.TooManyAttempts):
@@ -120,3 +128,16 @@ def test_public_forms_need_csrf_and_bad_answers_change_nothing(victim, officers)
     assert r.status_code == 200 and "errorlist" in r.content.decode()
     r = Client().get("/p/t/not-a-token/")
     assert r.status_code == 404
+
+
+def test_a_receipt_for_an_english_speaker_carries_the_translation(victim, officers):
+    case, party = victim
+    staff = Client()
+    staff.force_login(officers["lead"])
+    page = staff.post(
+        f"/cases/{case.pk}/receipts/{party.pk}/", {"party_language": "en"}
+    ).content.decode()
+    assert 'data-testid="receipt-en"' in page and "受案回执" in page
+    assert Receipt.objects.get(party=party).language == "en"
+    chinese = staff.post(f"/cases/{case.pk}/receipts/{party.pk}/").content.decode()
+    assert 'data-testid="receipt-en"' not in chinese

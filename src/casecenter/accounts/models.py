@@ -72,6 +72,7 @@ class Role(models.TextChoices):
     CASE_MANAGEMENT = "case_management", _("Case-management group")
     LEGAL_AFFAIRS = "legal_affairs", _("Legal-affairs officer")
     CUSTODY_STAFF = "custody_staff", _("Custody-area staff")
+    MEDICAL = "medical", _("Medical desk")
     COMMANDER = "commander", _("Commander")
     PROSECUTOR = "prosecutor", _("Prosecutor")
     JUDGE = "judge", _("Judge")
@@ -90,6 +91,8 @@ POLICE_ROLES = frozenset(
         Role.COMMANDER,
     }
 )
+#: Who is told of alerts: the police, and a center's medical desk (vital signs).
+ALERTED_ROLES = POLICE_ROLES | {Role.MEDICAL}
 
 
 class User(AbstractUser):
@@ -120,6 +123,10 @@ class User(AbstractUser):
     @property
     def is_police(self) -> bool:
         return self.role in POLICE_ROLES
+
+    @property
+    def receives_alerts(self) -> bool:
+        return self.role in ALERTED_ROLES
 
 
 class ApiToken(models.Model):

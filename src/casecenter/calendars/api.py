@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -19,7 +18,7 @@ router = Router(tags=["law"])
 class PeriodQuery(Schema):
     start: Timestamp
     length: int
-    unit: Literal["hour", "day", "month"]
+    unit: law.Unit
     in_custody: bool = False
 
 

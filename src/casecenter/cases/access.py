@@ -76,3 +76,17 @@ def may_assign(user: User, case: Case, role: str | None = None) -> bool:
     if user.role == Role.CASE_MANAGEMENT and is_supervising(user, case):
         return True
     return role != AssignmentRole.LEAD and is_lead(user, case)
+
+
+def readable_cases(user: User) -> QuerySet[Case]:
+    """The cases whose personal data ``user`` reads without a grant: the
+    queryset twin of :func:`may_read_personal` (break-glass grants are per case
+    and stay out of lists)."""
+    assigned = Q(assignments__user=user, assignments__ended_at__isnull=True)
+    if user.role == Role.CASE_MANAGEMENT:
+        cond = assigned | Q(organisation_id=user.organisation_id, secret=False)
+    elif user.role == Role.LEGAL_AFFAIRS:
+        cond = assigned | (_scope(user) & Q(secret=False))
+    else:
+        cond = assigned
+    return visible_cases(user).filter(cond).distinct()

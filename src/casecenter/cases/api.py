@@ -105,6 +105,7 @@ class PartyIn(Schema):
     name: Text(100, 1)
     id_number: Text(30) = ""
     phone: Text(40) = ""
+    email: Text(200) = ""
 
 
 class AssignmentIn(Schema):

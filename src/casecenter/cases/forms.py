@@ -46,6 +46,7 @@ class PartyForm(forms.Form):
     name = forms.CharField(label=_("name"), max_length=100)
     id_number = forms.CharField(label=_("resident ID number"), max_length=30, required=False)
     phone = forms.CharField(label=_("phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("e-mail"), max_length=200, required=False)
 
 
 class AssignForm(forms.Form):

@@ -46,7 +46,7 @@ class Category(models.TextChoices):
 class Person(models.Model):
     """A real person (人员), identified once by resident ID number when known.
 
-    The ID number and phone are encrypted at rest; ``id_number_index`` is a
+    The ID number, phone and e-mail are encrypted at rest; ``id_number_index`` is a
     blind index (HMAC) that makes the number unique without storing it.
     Birth date and sex are derived from the ID number when there is one.
     """
@@ -64,6 +64,7 @@ class Person(models.Model):
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     phone = EncryptedTextField(_("phone"), blank=True, context="cases.person.phone")
+    email = EncryptedTextField(_("e-mail"), blank=True, context="cases.person.email")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -219,6 +220,9 @@ class CaseEvent(models.Model):
         MEASURE = "measure", _("Coercive measure")
         PROPERTY = "property", _("Seized property")
         RECEIPT = "receipt", _("Acceptance receipt issued")
+        RATING = "rating", _("Rated by a party")
+        MESSAGE = "message", _("Party's message")
+        CUSTODY = "custody", _("Custody area")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -308,7 +310,13 @@ def transition_case(
 
 
 def identify_person(
-    *, name: str, id_number: str = "", phone: str = "", birth_date: Any = None, sex: str = ""
+    *,
+    name: str,
+    id_number: str = "",
+    phone: str = "",
+    email: str = "",
+    birth_date: Any = None,
+    sex: str = "",
 ) -> Person:
     """The one ``Person`` for this ID number, created if new (inside the caller's transaction).
 
@@ -318,8 +326,11 @@ def identify_person(
     name = (name or "").strip()
     if not name:
         raise InvalidInput("person.name_missing", "请填写姓名。", "The person needs a name.")
+    phone, email = phone.strip(), _checked_email(email)
     if not id_number.strip():
-        return Person.objects.create(name=name, phone=phone.strip(), birth_date=birth_date, sex=sex)
+        return Person.objects.create(
+            name=name, phone=phone, email=email, birth_date=birth_date, sex=sex
+        )
     try:
         parsed = law.parse_id_number(id_number, today=timezone.localdate())
     except law.LawError as exc:
@@ -336,14 +347,40 @@ def identify_person(
                     id_number_masked=law.mask_id_number(parsed.number),
                     birth_date=parsed.birth_date,
                     sex=parsed.sex,
-                    phone=phone.strip(),
+                    phone=phone,
+                    email=email,
                 )
         except IntegrityError:  # created by a concurrent request in the meantime
             person = Person.objects.get(id_number_index=index)
-    elif phone.strip() and person.phone != phone.strip():
-        person.phone = phone.strip()
-        person.save(update_fields=["phone"])
+            _update_contact(person, phone, email)
+    else:
+        _update_contact(person, phone, email)
     return person
+
+
+def _checked_email(email: str) -> str:
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidInput(
+                "person.email", "电子邮箱格式不正确。", "The e-mail address is not valid."
+            ) from None
+    return email
+
+
+def _update_contact(person: Person, phone: str, email: str) -> None:
+    """A known person who gives a new phone or e-mail: keep the newest."""
+    changed = []
+    if phone and person.phone != phone:
+        person.phone = phone
+        changed.append("phone")
+    if email and person.email != email:
+        person.email = email
+        changed.append("email")
+    if changed:
+        person.save(update_fields=changed)
 
 
 @transaction.atomic
@@ -355,12 +392,13 @@ def add_party(
     name: str,
     id_number: str = "",
     phone: str = "",
+    email: str = "",
 ) -> Party:
     """Add a person to a case in a role; the minor flag comes from age at the act."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     _require_reader(actor, case)
     _check_choice(role, PartyRole, "party.role", "人员角色", "party role")
-    person = identify_person(name=name, id_number=id_number, phone=phone)
+    person = identify_person(name=name, id_number=id_number, phone=phone, email=email)
     if Party.objects.filter(case=case, person=person, role=role).exists():
         raise InvalidInput(
             "party.duplicate",

@@ -18,6 +18,7 @@ from casecenter import law
 from casecenter.accounts.models import Organisation, OrganisationKind, Role, Unit, User
 from casecenter.cases import services as cases
 from casecenter.cases.models import AssignmentRole, CaseKind, CaseState, PartyRole
+from casecenter.demo import custody, portal
 from casecenter.demo.property import PropertyBuilder
 from casecenter.incidents import services as incidents
 from casecenter.incidents.models import Channel
@@ -74,7 +75,9 @@ USERS = [
     ("huanglei", "黄磊", "M", Role.CASE_MANAGEMENT, "xyl", Unit.Kind.CASE_MANAGEMENT),
     ("sunli", "孙丽", "F", Role.LEGAL_AFFAIRS, "hd-fz", Unit.Kind.LEGAL_AFFAIRS),
     ("zhaogang", "赵刚", "M", Role.CUSTODY_STAFF, "hd-zx", Unit.Kind.CUSTODY),
+    ("qianyu", "钱雨", "F", Role.CUSTODY_STAFF, "hd-zx", Unit.Kind.CUSTODY),
     ("maqun", "马群", "M", Role.COMMANDER, "hd-zx", Unit.Kind.COMMAND),
+    ("wangyi", "王医生", "M", Role.MEDICAL, "hd-zx", None),
     ("zhoujian", "周健", "M", Role.PROSECUTOR, "hd-jc", None),
     ("wufang", "吴芳", "F", Role.JUDGE, "hd-fy", None),
     ("zhengli", "郑丽", "F", Role.DUTY_LAWYER, "hd-fyzx", None),
@@ -421,6 +424,15 @@ class DemoBuilder:
         second = cases.add_party(
             lead, case, role=PartyRole.SUSPECT, name=self.name(), id_number=self.id_number()
         )
+        # the victim a newcomer prints a receipt for (docs/portal.md): phone digits 1234
+        cases.add_party(
+            lead,
+            case,
+            role=PartyRole.VICTIM,
+            name=self.name(),
+            phone="13900001234",
+            email="victim@example.cn",
+        )
         # first suspect: "send to the detention house" (24 h) warns 90 s from now
         one = measures.start_measure(
             lead,
@@ -450,5 +462,8 @@ def load(count: int = 300, progress: Callable[[int, int], None] | None = None) -
     users = builder.organisations_and_users()
     builder.cases(users, count)
     PropertyBuilder(builder.rng, users).build()  # the center's rooms and seized items
+    portal.build(builder.rng)  # receipts, ratings, messages (three overdue)
+    center = custody.build_center(users)  # the area's plan, cameras, wristbands, badges
+    custody.build_stays(builder.rng, users, center)  # people in the area, walking
     run_once()  # alerts for the clocks that came due in the demo's past
     return users

@@ -151,6 +151,17 @@ class WorkCalendar:
             f"check the holiday notice.",
         )
 
+    def nth_working_day_after(self, day: date, n: int) -> date:
+        """The ``n``-th working day after ``day``, ``day`` itself not counted.
+
+        Each step asks ``first_working_day_after``, so a year nobody knows
+        raises ``UnknownCalendarYear`` as soon as the count enters it, and an
+        implausible run of rest days is reported rather than walked through.
+        """
+        for _ in range(n):
+            day = self.first_working_day_after(day)
+        return day
+
     def describe(self) -> str:
         """What this calendar is made of, e.g. ``chinese-calendar 1.11.0 + notices 2027``."""
         text = f"chinese-calendar {self.package_version}"

@@ -1,4 +1,4 @@
-"""Counting periods (期间的计算), CPL Art. 105; MPS-C for months.
+"""Counting periods (期间的计算), CPL Art. 105; MPS-C for months; working days.
 
 The rules, as LAW.md "Counting periods" states them:
 
@@ -14,6 +14,16 @@ The rules, as LAW.md "Counting periods" states them:
 - Holiday extension (day and month periods): a last day that is a rest day
   becomes the first working day after it. Never while the person is in custody
   (在押): then the period ends on its day, and no calendar is consulted.
+- Working days (工作日), for local policy targets such as "answer a party's
+  message within 3 working days", not for statutory clocks: the trigger's
+  local date is not counted (as for days); the last day is the N-th working
+  day after it, as the State Council's holiday notice defines working days
+  (weekends and official holidays are rest days, make-up working days 调休 are
+  worked); the period ends at 24:00 of that day. The last day is a working day
+  by construction, so nothing is ever extended. No custody clock counts
+  working days, so ``in_custody=True`` with working days is refused
+  (``period.workday_custody``) rather than silently ignored: it would mean
+  "don't consult the calendar", which working days cannot do.
 """
 
 from __future__ import annotations
@@ -29,23 +39,41 @@ from casecenter.law.holidays import WorkCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-Unit = Literal["hour", "day", "month"]
+Unit = Literal["hour", "day", "month", "workday"]
 UNITS: tuple[str, ...] = get_args(Unit)
 
 BASIS = "CPL Art. 105"
 BASIS_MONTHS = "CPL Art. 105; MPS-C (months)"
+#: Working days come from no procedural article: the State Council's yearly notice sets them.
+BASIS_WORKDAYS = "State Council holiday notice"
 _BASIS_ZH = "《刑事诉讼法》第一百零五条"
 _BASIS_MONTHS_ZH = "《刑事诉讼法》第一百零五条、《公安机关办理刑事案件程序规定》"
+_BASIS_WORKDAYS_ZH = "国务院办公厅节假日安排通知"
 
-#: Longest accepted period per unit: ten years (a year of hours). Longer
-#: "periods" are typing errors, not statutory clocks.
-MAX_LENGTH: dict[str, int] = {"hour": 24 * 366, "day": 3660, "month": 120}
+#: Longest accepted period per unit: ten years (a year of hours; about ten
+#: years of working days). Longer "periods" are typing errors, not clocks.
+MAX_LENGTH: dict[str, int] = {"hour": 24 * 366, "day": 3660, "month": 120, "workday": 2500}
 
 NOT_CONSULTED_HOURS = "not consulted (hours)"
 NOT_CONSULTED_CUSTODY = "not consulted (in custody)"
 
-_UNIT_EN = {"hour": ("hour", "hours"), "day": ("day", "days"), "month": ("month", "months")}
-_UNIT_ZH = {"hour": "小时", "day": "日", "month": "个月"}
+_UNIT_EN = {
+    "hour": ("hour", "hours"),
+    "day": ("day", "days"),
+    "month": ("month", "months"),
+    "workday": ("working day", "working days"),
+}
+_UNIT_ZH = {"hour": "小时", "day": "日", "month": "个月", "workday": "个工作日"}
+
+
+def length_en(length: int, unit: str) -> str:
+    """``1 hour``, ``3 days``, ``3 working days``."""
+    return f"{length} {_UNIT_EN[unit][0 if length == 1 else 1]}"
+
+
+def length_zh(length: int, unit: str) -> str:
+    """``1小时``, ``3日``, ``3个工作日``."""
+    return f"{length}{_UNIT_ZH[unit]}"
 
 
 @dataclass(frozen=True)
@@ -92,8 +120,8 @@ def _check(start: datetime, length: int, unit: str) -> None:
     if unit not in UNITS:
         raise InvalidPeriod(
             "period.unit",
-            f"未知的期间单位“{unit}”，应为hour、day或month。",
-            f"Unknown period unit {unit!r}: use hour, day or month.",
+            f"未知的期间单位“{unit}”，应为hour、day、month或workday。",
+            f"Unknown period unit {unit!r}: use hour, day, month or workday.",
         )
     if isinstance(length, bool) or not isinstance(length, int):
         raise InvalidPeriod(
@@ -135,12 +163,13 @@ def compute_period(
 
     ``start`` must be timezone-aware (a naive time is refused, not guessed).
     ``calendar`` defaults to ``WorkCalendar()`` (the package's years only); a
-    last day in a year no calendar knows raises ``UnknownCalendarYear``.
+    last day in a year no calendar knows raises ``UnknownCalendarYear`` — for
+    working days, any day counted in such a year. ``in_custody`` with working
+    days raises ``InvalidPeriod`` (``period.workday_custody``).
     """
     _check(start, length, unit)
     local = start.astimezone(SHANGHAI)
-    n_en = f"{length} {_UNIT_EN[unit][0 if length == 1 else 1]}"
-    n_zh = f"{length}{_UNIT_ZH[unit]}"
+    n_en, n_zh = length_en(length, unit), length_zh(length, unit)
 
     if unit == "hour":
         try:
@@ -164,6 +193,9 @@ def compute_period(
                 f"{_clock(ends_at)}, never extended for rest days ({BASIS})."
             ),
         )
+
+    if unit == "workday":
+        return _working_days(local, length, n_en, n_zh, in_custody=in_custody, calendar=calendar)
 
     basis, basis_zh = (BASIS_MONTHS, _BASIS_MONTHS_ZH) if unit == "month" else (BASIS, _BASIS_ZH)
     start_day = local.date()
@@ -205,4 +237,55 @@ def compute_period(
         basis=basis,
         explanation_zh=f"{head_zh}{tail_zh}，期间至该日24时届满（{basis_zh}）。",
         explanation_en=f"{head_en}{tail_en}; the period ends at 24:00 that day ({basis}).",
+    )
+
+
+def _working_days(
+    local: datetime,
+    length: int,
+    n_en: str,
+    n_zh: str,
+    *,
+    in_custody: bool,
+    calendar: WorkCalendar | None,
+) -> PeriodResult:
+    """``length`` working days after the local date of ``local``, to 24:00 of the last."""
+    if in_custody:
+        # No custody clock counts working days. Ignoring the flag would pretend
+        # to honour "never extended, calendar not consulted", which working
+        # days cannot do: they are nothing but the calendar.
+        raise InvalidPeriod(
+            "period.workday_custody",
+            "按工作日计算的期间不适用于在押人员的期限，请按日、月或小时计算。",
+            "Working days do not apply to a clock of a person in custody: "
+            "count it in days, months or hours.",
+        )
+    work_calendar = calendar if calendar is not None else WorkCalendar()
+    start_day = local.date()
+    try:
+        last = work_calendar.nth_working_day_after(start_day, length)
+        ends_at = datetime.combine(last + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+    except OverflowError:
+        raise _out_of_range() from None
+    rest = (last - start_day).days - length
+    if rest:
+        skipped_en = f" ({rest} rest day{'' if rest == 1 else 's'} in between not counted)"
+        skipped_zh = f"（其间{rest}个休息日不计）"
+    else:
+        skipped_en = skipped_zh = ""
+    return PeriodResult(
+        ends_at=ends_at,
+        last_day=last,
+        extended_by_holiday=False,
+        unextended_last_day=last,
+        calendar=work_calendar.describe(),
+        basis=BASIS_WORKDAYS,
+        explanation_zh=(
+            f"自{start_day.isoformat()}起{n_zh}：最后一日{last.isoformat()}{skipped_zh}，"
+            f"期间至该日24时届满（{_BASIS_WORKDAYS_ZH}）。"
+        ),
+        explanation_en=(
+            f"{n_en} from {start_day.isoformat()}: last day {last.isoformat()}{skipped_en}; "
+            f"the period ends at 24:00 that day ({BASIS_WORKDAYS})."
+        ),
     )

@@ -23,7 +23,7 @@ from typing import Literal
 
 from casecenter.law.errors import LawError
 from casecenter.law.holidays import WorkCalendar
-from casecenter.law.periods import PeriodResult, Unit, compute_period
+from casecenter.law.periods import PeriodResult, Unit, compute_period, length_en, length_zh
 
 Kind = Literal["statute", "policy"]
 
@@ -34,10 +34,10 @@ class Period:
     unit: Unit
 
     def describe_en(self) -> str:
-        return f"{self.length} {self.unit}{'' if self.length == 1 else 's'}"
+        return length_en(self.length, self.unit)
 
     def describe_zh(self) -> str:
-        return f"{self.length}{ {'hour': '小时', 'day': '日', 'month': '个月'}[self.unit] }"
+        return length_zh(self.length, self.unit)
 
 
 @dataclass(frozen=True)
@@ -381,13 +381,43 @@ RULES: dict[str, RuleSpec] = {
             "zone entry",
         ),
         _r(
+            "custody.juvenile_room",
+            "未成年人在未成年人询问室",
+            "Minors questioned in the juvenile room",
+            "MPS rules on case-handling areas",
+            "zone entry",
+        ),
+        _r(
+            "custody.lawyer_audio",
+            "律师会见不被监听",
+            "A lawyer's meeting is not listened to",
+            "CPL Art. 39",
+            "camera status",
+        ),
+        _r(
+            "custody.vitals",
+            "生命体征异常",
+            "Vital signs out of range",
+            "MPS rules on case-handling areas",
+            "reading",
+            kind="policy",
+        ),
+        _r(
+            "custody.strap",
+            "手环腕带被摘除",
+            "Wristband strap removed",
+            "MPS rules on case-handling areas",
+            "device status",
+            kind="policy",
+        ),
+        _r(
             "portal.message_reply",
             "答复当事人留言",
             "Answer a party's message",
             "policy",
             "message",
             kind="policy",
-            default=(3, "day"),
+            default=(3, "workday"),
         ),
         _r(
             "dossier.return",

@@ -6,6 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from casecenter.privacy.fields import EncryptedTextField
+
+LANGUAGES = [("zh-hans", "中文"), ("en", "English")]
+
 
 class Receipt(models.Model):
     """A case acceptance receipt (受案回执) given to a reporter or victim.
@@ -24,6 +28,8 @@ class Receipt(models.Model):
     )
     issued_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    #: the party's language: the printed receipt and every notification use it
+    language = models.CharField(_("language"), max_length=10, choices=LANGUAGES, default="zh-hans")
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -42,3 +48,94 @@ class Throttle(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "window"], name="throttle_unique")]
+
+
+class Rating(models.Model):
+    """A party's rating (网上评价) of the handling after one public milestone.
+
+    ``milestone`` names the milestone as the public timeline does ("case:41",
+    "measure:7"); one rating per receipt and milestone, never edited.
+    """
+
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="ratings")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="ratings")
+    milestone = models.CharField(max_length=40)
+    stars = models.PositiveSmallIntegerField(_("rating"))
+    comment = EncryptedTextField(_("comment"), blank=True, context="portal.rating.comment")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("rating")
+        constraints = [
+            models.UniqueConstraint(fields=["receipt", "milestone"], name="rating_once"),
+            models.CheckConstraint(
+                condition=models.Q(stars__gte=1, stars__lte=5), name="rating_stars_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stars}/5"
+
+
+class Message(models.Model):
+    """A party's message (留言) to the handling unit, and the unit's answer."""
+
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="messages")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="messages")
+    body = EncryptedTextField(_("message"), context="portal.message.body")
+    at = models.DateTimeField()
+    answer = EncryptedTextField(_("answer"), blank=True, context="portal.message.answer")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("message")
+        indexes = [models.Index(fields=["case", "answered_at"], name="message_case_answered")]
+
+    def __str__(self) -> str:
+        return f"message #{self.pk}"
+
+    @property
+    def subject(self) -> str:
+        """How the message's reply clock names it."""
+        return f"message:{self.pk}"
+
+
+class Notification(models.Model):
+    """A short message sent to a party at a public milestone (SMS or e-mail).
+
+    One per receipt, milestone and channel: the outbox may hand the same
+    milestone over twice, the party hears of it once.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("e-mail")
+
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="notifications")
+    milestone = models.CharField(max_length=40)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    to_masked = models.CharField(max_length=60)
+    text = models.TextField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["receipt", "milestone", "channel"], name="notification_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to_masked}"

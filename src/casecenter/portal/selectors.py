@@ -10,9 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import transaction
+from django.db.models import F, QuerySet
+
+from casecenter.accounts.models import User
+from casecenter.audit.services import record
+from casecenter.cases import access
 from casecenter.cases.models import Case, CaseEvent, CaseKind, CaseState
 from casecenter.measures.models import MeasureEvent, MeasureKind
-from casecenter.portal.models import Receipt
+from casecenter.portal.models import Message, Rating, Receipt
 
 S = CaseState
 
@@ -87,6 +93,7 @@ MEASURE_WORDS = {
 
 @dataclass(frozen=True)
 class Milestone:
+    key: str  # "case:<event id>" or "measure:<measure id>": what a rating is about
     at: datetime
     title_zh: str
     title_en: str
@@ -104,10 +111,11 @@ class PublicCase:
     phone: str
     state: str
     milestones: list[Milestone] = field(default_factory=list)
+    receipt_id: int | None = None
 
 
-def public_case(receipt: Receipt) -> PublicCase:
-    case: Case = receipt.case
+def milestones(case: Case) -> list[Milestone]:
+    """The public steps of ``case``, oldest first, in words fit for a party."""
     steps: list[Milestone] = []
     for event in case.events.filter(
         kind__in=[CaseEvent.Kind.ACCEPTED, CaseEvent.Kind.TRANSITION]
@@ -115,30 +123,97 @@ def public_case(receipt: Receipt) -> PublicCase:
         state = event.to_state
         words = INVESTIGATING[case.kind] if state == S.INVESTIGATING else STEPS.get(state)
         if words:
-            steps.append(Milestone(event.at, *words))
+            steps.append(Milestone(f"case:{event.pk}", event.at, *words))
     started = MeasureEvent.objects.filter(
         measure__case=case, kind=MeasureEvent.Kind.STARTED
     ).select_related("measure")
     for event in started:
-        zh, en = MEASURE_WORDS[event.measure.kind]
-        steps.append(
-            Milestone(
-                event.at,
-                "已采取强制措施",
-                "Coercive measure",
-                f"公安机关已依法对涉案人员采取{zh}措施。",
-                f"A person involved has been {en}, as the law provides.",
-            )
-        )
-    steps.sort(key=lambda m: m.at)
+        steps.append(measure_milestone(event.measure_id, event.measure.kind, event.at))
+    steps.sort(key=lambda m: (m.at, m.key))
+    return steps
+
+
+def measure_milestone(measure_id: int, kind: str, at: datetime) -> Milestone:
+    zh, en = MEASURE_WORDS[kind]
+    return Milestone(
+        f"measure:{measure_id}",
+        at,
+        "已采取强制措施",
+        "Coercive measure",
+        f"公安机关已依法对涉案人员采取{zh}措施。",
+        f"A person involved has been {en}, as the law provides.",
+    )
+
+
+def public_case(case: Case, receipt: Receipt | None = None) -> PublicCase:
+    """Exactly what a party sees of ``case`` (the staff preview passes no receipt)."""
     org = case.organisation
     return PublicCase(
-        receipt_number=receipt.number,
+        receipt_number=receipt.number if receipt else "",
         case_number=case.number,
         kind=case.kind,
         unit_zh=org.name,
         unit_en=org.name_en or org.name,
         phone=org.phone,
         state=case.state,
-        milestones=steps,
+        milestones=milestones(case),
+        receipt_id=receipt.pk if receipt else None,
+    )
+
+
+# --- what a party sees of their own feedback, and what staff see ------------
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """One receipt's page: the public case, the party's ratings and messages."""
+
+    case: PublicCase
+    rated: dict[str, int]
+    messages: list[Message]
+
+
+def party_view(receipt: Receipt) -> PartyView:
+    return PartyView(
+        case=public_case(receipt.case, receipt),
+        rated=dict(receipt.ratings.values_list("milestone", "stars")),
+        messages=list(receipt.messages.order_by("at", "id")),
+    )
+
+
+@dataclass(frozen=True)
+class Feedback:
+    messages: list[Message]
+    ratings: list[Rating]
+
+
+def _unanswered_first(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Unanswered first (oldest waiting on top), then answered, newest answer first."""
+    return messages.select_related("case", "receipt__party", "answered_by").order_by(
+        F("answered_at").desc(nulls_first=True), "at", "id"
+    )
+
+
+def case_feedback(user: User, case: Case) -> Feedback | None:
+    """A case's messages and ratings, for those who read its personal data (audited)."""
+    if not access.may_read_personal(user, case):
+        return None
+    with transaction.atomic():
+        record(user, "portal.feedback_read", case)
+    return Feedback(
+        messages=list(_unanswered_first(case.messages.all())),
+        ratings=list(case.ratings.select_related("receipt__party")),
+    )
+
+
+def station_feedback(user: User, *, limit: int = 200) -> Feedback:
+    """Messages (unanswered first) and ratings of every case ``user`` reads (audited)."""
+    cases = access.readable_cases(user).values("pk")
+    with transaction.atomic():
+        record(user, "portal.feedback_listed", None, data={"limit": limit})
+    return Feedback(
+        messages=list(_unanswered_first(Message.objects.filter(case__in=cases))[:limit]),
+        ratings=list(
+            Rating.objects.filter(case__in=cases).select_related("case", "receipt__party")[:limit]
+        ),
     )

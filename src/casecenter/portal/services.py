@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,8 +28,9 @@ from casecenter.cases.models import Case, CaseEvent, CaseState, Party, PartyRole
 from casecenter.cases.services import log_event
 from casecenter.errors import InvalidInput, PermissionDenied
 from casecenter.outbox.services import emit
-from casecenter.portal.models import Receipt, Throttle
+from casecenter.portal.models import LANGUAGES, Message, Notification, Rating, Receipt, Throttle
 from casecenter.privacy import crypto
+from casecenter.supervision import services as clocks
 
 TOKEN_BYTES = 24  # 192 random bits
 #: (attempts, seconds) per client address and per receipt number.
@@ -48,11 +50,14 @@ def token_digest(token: str) -> str:
 
 
 @transaction.atomic
-def issue_receipt(actor: User, case: Case, party: Party) -> tuple[Receipt, str]:
+def issue_receipt(
+    actor: User, case: Case, party: Party, *, language: str = "zh-hans"
+) -> tuple[Receipt, str]:
     """Issue (or reissue, revoking the old one) the receipt of a reporter or victim.
 
     Returns the receipt and its token, which exists only in this answer and on
-    the printed QR code.
+    the printed QR code. ``language`` is the party's: the receipt and every
+    notification use it.
     """
     case = (
         Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
@@ -66,6 +71,12 @@ def issue_receipt(actor: User, case: Case, party: Party) -> tuple[Receipt, str]:
     if case.secret:
         raise PermissionDenied(
             "receipt.secret", "涉密案件不提供网上查询。", "A secret case is never public."
+        )
+    if language not in dict(LANGUAGES):
+        raise InvalidInput(
+            "receipt.language",
+            "回执语言只能是中文或英文。",
+            "The receipt's language is Chinese or English.",
         )
     if party.case_id != case.pk or party.role not in RECEIVING_ROLES:
         raise InvalidInput(
@@ -85,6 +96,7 @@ def issue_receipt(actor: User, case: Case, party: Party) -> tuple[Receipt, str]:
         token_digest=token_digest(token),
         issued_by=actor,
         issued_at=now,
+        language=language,
     )
     record(
         actor,
@@ -125,7 +137,8 @@ class TooManyAttempts(Exception):
     """The client or the receipt asked too often; try again later."""
 
 
-def _public(receipt: Receipt | None) -> Receipt | None:
+def viewable(receipt: Receipt | None) -> Receipt | None:
+    """The receipt if it still opens its case: not revoked, not secret, not expired."""
     if receipt is None or receipt.revoked_at is not None:
         return None
     case = receipt.case
@@ -148,7 +161,7 @@ def open_by_token(token: str, *, client: str) -> Receipt | None:
     receipt = (
         Receipt.objects.select_related("case").filter(token_digest=token_digest(token)).first()
     )
-    return _public(receipt)
+    return viewable(receipt)
 
 
 _DUMMY: dict[str, str] = {}
@@ -179,4 +192,269 @@ def open_by_number(number: str, last4: str, *, client: str) -> Receipt | None:
         phone = crypto.decrypt(_dummy_phone_token(), context=PHONE_CONTEXT)
     expected = phone[-4:] if len(phone) >= 4 else "\x00" * 4
     matches = hmac.compare_digest(expected.encode(), last4.encode().ljust(4, b"\x01"))
-    return _public(receipt) if matches else None
+    return viewable(receipt) if matches else None
+
+
+# --- ratings and messages (F8.2) ---------------------------------------------
+
+COMMENT_MAX = 500
+MESSAGE_MAX = 1000
+ANSWER_MAX = 2000
+#: messages a receipt may leave per day: enough to talk, too few to flood a desk
+MESSAGE_LIMIT = (5, 86400)
+REPLY_RULE = "portal.message_reply"
+
+
+def _bounded(text: str, most: int, code: str, *, required: bool) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{code}.empty", "请填写内容。", "Please write something.")
+    if len(text) > most:
+        raise InvalidInput(
+            f"{code}.too_long",
+            f"内容不能超过{most}字。",
+            f"At most {most} characters, please.",
+        )
+    return text
+
+
+def _live(receipt: Receipt) -> Receipt:
+    """The receipt, locked, if it still opens its case; otherwise a refusal."""
+    locked = (
+        Receipt.objects.select_for_update(of=("self",))
+        .select_related("case", "party")
+        .filter(pk=receipt.pk)
+        .first()
+    )
+    if locked is None or viewable(locked) is None:
+        raise PermissionDenied(
+            "portal.closed",
+            "该查询链接已失效。",
+            "This receipt no longer opens its case.",
+        )
+    return locked
+
+
+@transaction.atomic
+def rate(receipt: Receipt, *, milestone: str, stars: int, comment: str = "") -> Rating:
+    """The party rates the handling after one of the case's public milestones."""
+    from casecenter.portal.selectors import milestones
+
+    receipt = _live(receipt)
+    if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise InvalidInput("rating.stars", "评分须为1到5星。", "A rating is 1 to 5 stars.")
+    comment = _bounded(comment, COMMENT_MAX, "rating.comment", required=False)
+    if milestone not in {m.key for m in milestones(receipt.case)}:
+        raise InvalidInput(
+            "rating.milestone",
+            "只能对案件已公开的进展进行评价。",
+            "Only a step the case has reached can be rated.",
+        )
+    if Rating.objects.filter(receipt=receipt, milestone=milestone).exists():
+        raise InvalidInput(
+            "rating.twice", "您已评价过这一进展。", "You have already rated this step."
+        )
+    rating = Rating.objects.create(
+        receipt=receipt,
+        case=receipt.case,
+        milestone=milestone,
+        stars=stars,
+        comment=comment,
+        at=timezone.now(),
+    )
+    record(None, "portal.rated", rating, data={"case_id": receipt.case_id, "stars": stars})
+    log_event(None, receipt.case, CaseEvent.Kind.RATING, milestone=milestone, stars=stars)
+    return rating
+
+
+@transaction.atomic
+def leave_message(receipt: Receipt, body: str) -> Message:
+    """A party's message to the handling unit; its reply clock starts."""
+    body = _bounded(body, MESSAGE_MAX, "message", required=True)
+    receipt = _live(receipt)
+    if throttled(f"message:{receipt.pk}", MESSAGE_LIMIT):  # a refusal rolls its count back
+        raise InvalidInput(
+            "message.limit",
+            "今日留言次数已达上限，请明天再试或致电办案单位。",
+            "You have left many messages today; please try tomorrow or call the unit.",
+        )
+    now = timezone.now()
+    message = Message.objects.create(receipt=receipt, case=receipt.case, body=body, at=now)
+    record(None, "portal.message_left", message, data={"case_id": receipt.case_id})
+    log_event(None, receipt.case, CaseEvent.Kind.MESSAGE, message_id=message.pk)
+    clocks.open_deadline(
+        None,
+        REPLY_RULE,
+        receipt.case,
+        trigger_at=now,
+        party=receipt.party,
+        subject=message.subject,
+    )
+    return message
+
+
+def may_answer(user: User, case: Case) -> bool:
+    """The case's officers and the station's supervisors answer its messages."""
+    return access.is_assigned(user, case) or access.is_supervising(user, case)
+
+
+@transaction.atomic
+def answer_message(actor: User, message: Message, answer: str) -> Message:
+    """Staff answer a party's message (once); the reply clock is met."""
+    answer = _bounded(answer, ANSWER_MAX, "answer", required=True)
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("case", "receipt")
+        .get(pk=message.pk)
+    )
+    if not may_answer(actor, message.case):
+        raise PermissionDenied(
+            "message.not_assigned",
+            "只有本案办案民警或本所案管、法制人员可以答复留言。",
+            "Only the case's officers or the station's supervisors answer its messages.",
+        )
+    if message.answered_at is not None:
+        raise InvalidInput(
+            "message.answered", "该留言已经答复。", "This message has already been answered."
+        )
+    now = timezone.now()
+    message.answer, message.answered_by, message.answered_at = answer, actor, now
+    message.save(update_fields=["answer", "answered_by", "answered_at"])
+    clocks.meet_deadlines(actor, message.case, [REPLY_RULE], at=now, subject=message.subject)
+    record(actor, "portal.message_answered", message, data={"case_id": message.case_id})
+    log_event(actor, message.case, CaseEvent.Kind.MESSAGE, message_id=message.pk, answered=True)
+    emit("portal.message_answered", message_id=message.pk, case_id=message.case_id)
+    return message
+
+
+# --- notifications at public milestones ---------------------------------------
+
+
+def public_link(receipt: Receipt) -> str:
+    """Where a notification sends the party: the query page, receipt number filled in.
+
+    Not the QR link: its token exists only on the printed receipt (the
+    database keeps only its hash), so a message can never carry it.
+    """
+    base = getattr(settings, "CASECENTER_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    return f"{base}/p/?n={receipt.number}"
+
+
+def _texts(receipt: Receipt, title_zh: str, title_en: str, body_zh: str, body_en: str):
+    """(subject, short text, e-mail body) in the receipt's language."""
+    org = receipt.case.organisation
+    link = public_link(receipt)
+    if receipt.language == "en":
+        subject = f"[{org.name_en or org.name}] Your case (receipt {receipt.number}): {title_en}"
+        short = f"{subject}. Follow it at {link}"
+        body = (
+            f"{body_en}\n\nFollow your case at {link} with your receipt number and the last "
+            f"four digits of your phone.\n\nThis is an automatic message; please do not reply."
+        )
+    else:
+        subject = f"【{org.name}】您的案件（回执{receipt.number}）：{title_zh}"
+        short = f"{subject}。查看进展：{link}"
+        body = (
+            f"{body_zh}\n\n凭回执编号和手机号后四位可在 {link} 查询办理进展。"
+            f"\n\n本邮件由系统自动发送，请勿回复。"
+        )
+    return subject, short, body
+
+
+def _send(receipt: Receipt, key: str, channel: str, to: str, send) -> Notification | None:
+    """One notification, recorded before it is sent: never twice for one milestone."""
+    try:
+        with transaction.atomic():
+            note = Notification.objects.create(
+                receipt=receipt,
+                milestone=key,
+                channel=channel,
+                to_masked=mask_contact(to),
+                text="",
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None
+    try:
+        note.text = send()
+        note.sent_at = timezone.now()
+    except Exception as exc:  # a gateway's failure is recorded, not raised into the relay
+        note.error = f"{type(exc).__name__}: {exc}"[:300]
+    note.save(update_fields=["text", "sent_at", "error"])
+    return note
+
+
+def mask_contact(value: str) -> str:
+    from casecenter.law import mask_phone
+
+    if "@" in value:
+        name, _, domain = value.partition("@")
+        return f"{name[:1]}***@{domain}"
+    return mask_phone(value)
+
+
+def notify(
+    receipt: Receipt, key: str, title_zh: str, title_en: str, body_zh: str, body_en: str
+) -> list[Notification]:
+    """Tell the party of one receipt about one step, by SMS and e-mail where given."""
+    from casecenter.portal import sms
+
+    person = receipt.party.person
+    subject, short, body = _texts(receipt, title_zh, title_en, body_zh, body_en)
+    sent = []
+    if person.phone:
+
+        def by_sms() -> str:
+            sms.backend().send(person.phone, short)
+            return short
+
+        sent.append(_send(receipt, key, Notification.Channel.SMS, person.phone, by_sms))
+    if person.email:
+
+        def by_email() -> str:
+            send_mail(subject, body, None, [person.email])
+            return f"{subject}\n\n{body}"
+
+        sent.append(_send(receipt, key, Notification.Channel.EMAIL, person.email, by_email))
+    return [n for n in sent if n is not None]
+
+
+def live_receipts(case: Case) -> list[Receipt]:
+    return [
+        r
+        for r in Receipt.objects.filter(case=case, revoked_at__isnull=True).select_related(
+            "case__organisation", "party__person"
+        )
+        if viewable(r)
+    ]
+
+
+def notify_milestone(case: Case, key: str, *, recorded_at: datetime) -> list[Notification]:
+    """A public milestone was reached (recorded at ``recorded_at``): tell every
+    party whose live receipt was in their hands by then — a receipt issued later
+    already shows the step."""
+    from casecenter.portal.selectors import milestones
+
+    step = next((m for m in milestones(case) if m.key == key), None)
+    if step is None or case.secret:
+        return []
+    sent = []
+    for receipt in live_receipts(case):
+        if receipt.issued_at > recorded_at:
+            continue
+        sent += notify(receipt, key, step.title_zh, step.title_en, step.text_zh, step.text_en)
+    return sent
+
+
+def notify_answer(message: Message) -> list[Notification]:
+    receipt = message.receipt
+    if viewable(receipt) is None:
+        return []
+    return notify(
+        receipt,
+        f"answer:{message.pk}",
+        "您的留言已答复",
+        "your message has been answered",
+        "办案单位已答复您的留言，请登录查询页面查看。",
+        "The handling unit has answered your message; open the case page to read it.",
+    )

@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -17,8 +19,8 @@ from casecenter.cases import selectors as cases
 from casecenter.errors import DomainError
 from casecenter.portal import services
 from casecenter.portal.models import Receipt
-from casecenter.portal.selectors import public_case
-from casecenter.web.forms import get_object_or_404_domain
+from casecenter.portal.selectors import party_view, public_case, station_feedback
+from casecenter.web.forms import get_object_or_404_domain, run_service, submit_form
 
 SESSION_KEY = "portal_receipts"
 
@@ -41,8 +43,11 @@ def _remember(request: HttpRequest, receipt: Receipt) -> None:
 
 
 def find(request: HttpRequest) -> HttpResponse:
-    """Receipt number plus the last four digits of the phone the party gave."""
-    form = FindForm(request.POST or None)
+    """Receipt number plus the last four digits of the phone the party gave.
+
+    ``?n=`` fills in the receipt number (the link in notifications).
+    """
+    form = FindForm(request.POST or None, initial={"number": request.GET.get("n", "")[:40]})
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -95,17 +100,77 @@ def by_token(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("portal-case")
 
 
-def case(request: HttpRequest) -> HttpResponse:
-    """The public timeline of the cases this browser opened."""
+def _opened(request: HttpRequest) -> list[Receipt]:
+    """The receipts this browser opened that still open their case."""
     ids = request.session.get(SESSION_KEY, [])
-    receipts = [
+    return [
         r
-        for r in Receipt.objects.select_related("case__organisation").filter(pk__in=ids)
-        if services._public(r)
+        for r in Receipt.objects.select_related("case__organisation", "party").filter(pk__in=ids)
+        if services.viewable(r)
     ]
+
+
+def case(request: HttpRequest) -> HttpResponse:
+    """The public timeline of the cases this browser opened, with the party's feedback."""
+    receipts = _opened(request)
     if not receipts:
         return redirect("portal-find")
-    return render(request, "portal/case.html", {"cases": [public_case(r) for r in receipts]})
+    return render(
+        request,
+        "portal/case.html",
+        {"views": [party_view(r) for r in receipts], "stars": range(1, 6)},
+    )
+
+
+class RateForm(forms.Form):
+    milestone = forms.CharField(max_length=40)
+    stars = forms.TypedChoiceField(
+        label=gettext_lazy("rating"), choices=[(i, i) for i in range(1, 6)], coerce=int
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("comment"), max_length=services.COMMENT_MAX, required=False
+    )
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("message"), max_length=services.MESSAGE_MAX, widget=forms.Textarea
+    )
+
+
+def _receipt_of(request: HttpRequest, receipt_id: int) -> Receipt | None:
+    return next((r for r in _opened(request) if r.pk == receipt_id), None)
+
+
+def _feedback_post(request: HttpRequest, receipt_id: int, form, call, success: str):
+    """A party's rating or message: only for a receipt this browser opened."""
+    receipt = _receipt_of(request, receipt_id)
+    if receipt is None:
+        return redirect("portal-find")
+    submit_form(request, form, lambda data: call(receipt, data), success)
+    return redirect("portal-case")
+
+
+@require_POST
+def rate(request: HttpRequest, receipt_id: int) -> HttpResponse:
+    return _feedback_post(
+        request,
+        receipt_id,
+        RateForm(request.POST),
+        lambda receipt, data: services.rate(receipt, **data),
+        _("Thank you for your rating."),
+    )
+
+
+@require_POST
+def message(request: HttpRequest, receipt_id: int) -> HttpResponse:
+    return _feedback_post(
+        request,
+        receipt_id,
+        MessageForm(request.POST),
+        lambda receipt, data: services.leave_message(receipt, data["body"]),
+        _("Your message has been sent to the handling unit."),
+    )
 
 
 @login_required
@@ -117,22 +182,54 @@ def issue(request: HttpRequest, case_id: int, party_id: int) -> HttpResponse:
     if party is None:
         messages.error(request, _("No such person in this case."))
         return redirect("case-detail", pk=case_id)
+    language = request.POST.get("party_language", "zh-hans")
     try:
-        receipt, token = services.issue_receipt(request.user, the_case, party)
+        receipt, token = services.issue_receipt(request.user, the_case, party, language=language)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("case-detail", pk=case_id)
     link = request.build_absolute_uri(reverse("portal-token", args=[token]))
     qr = segno.make(link, error="m").svg_inline(scale=4, border=2)
+    with translation.override(receipt.language):  # printed in the party's language
+        return render(
+            request,
+            "portal/receipt.html",
+            {
+                "receipt": receipt,
+                "case": the_case,
+                "link": link,
+                "qr": qr,
+                "view": public_case(the_case, receipt),
+                "find_url": request.build_absolute_uri(reverse("portal-find")),
+            },
+        )
+
+
+@login_required
+@require_POST
+def answer(request: HttpRequest, case_id: int, message_id: int) -> HttpResponse:
+    """Staff answer a party's message from the case page (or the feedback list)."""
+    the_case = get_object_or_404_domain(cases.get_case, request.user, case_id)
+    found = the_case.messages.filter(pk=message_id).first()
+    back = request.POST.get("next") or reverse("case-detail", args=[case_id])
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("case-detail", args=[case_id])
+    if found is None:
+        messages.error(request, _("No such message in this case."))
+        return redirect(back)
+    run_service(
+        request,
+        lambda: services.answer_message(request.user, found, request.POST.get("answer", "")),
+        _("Answer sent; the party is told by SMS or e-mail where they gave one."),
+    )
+    return redirect(back)
+
+
+@login_required
+def feedback(request: HttpRequest) -> HttpResponse:
+    """Ratings and messages of the cases the user reads, unanswered messages first."""
     return render(
         request,
-        "portal/receipt.html",
-        {
-            "receipt": receipt,
-            "case": the_case,
-            "link": link,
-            "qr": qr,
-            "view": public_case(receipt),
-            "find_url": request.build_absolute_uri(reverse("portal-find")),
-        },
+        "portal/feedback.html",
+        {"feedback": station_feedback(request.user), "now": timezone.now()},
     )

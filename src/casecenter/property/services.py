@@ -14,20 +14,16 @@ second finds the item already moved and is refused.
 
 from __future__ import annotations
 
-import hashlib
-import io
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from PIL import Image
 
+from casecenter import images
 from casecenter.accounts.models import OrganisationKind, Role, User
 from casecenter.accounts.services import next_serial
 from casecenter.audit.services import record
@@ -543,35 +539,6 @@ def record_appraisal_result(
 
 # --- photos -------------------------------------------------------------------------------
 
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-#: Pillow's name of an image format -> the content type it is served as, its file suffix.
-#: (MPO is how Pillow names the multi-picture JPEG many phone cameras write.)
-PHOTO_TYPES = {
-    "JPEG": ("image/jpeg", "jpg"),
-    "MPO": ("image/jpeg", "jpg"),
-    "PNG": ("image/png", "png"),
-    "WEBP": ("image/webp", "webp"),
-    "GIF": ("image/gif", "gif"),
-}
-
-
-def _image_format(data: bytes) -> str:
-    """Pillow's name of the image's format, if Pillow can open and verify it."""
-    not_an_image = InvalidInput(
-        "photo.not_image",
-        "只能上传图片（JPEG、PNG、WebP、GIF）。",
-        "Only images may be uploaded (JPEG, PNG, WebP, GIF).",
-    )
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            found = image.format or ""
-            image.verify()
-    except Exception:  # any decoder error of an untrusted file means "not an image we take"
-        raise not_an_image from None
-    if found not in PHOTO_TYPES:
-        raise not_an_image
-    return found
-
 
 @transaction.atomic
 def add_photo(actor: User, item: Item, uploaded_file: Any) -> Photo:
@@ -588,25 +555,12 @@ def add_photo(actor: User, item: Item, uploaded_file: Any) -> Photo:
             "只有本案办案民警或财物管理员可以上传照片。",
             "Only the case's officers and the property custodians add photos.",
         )
-    too_large = InvalidInput(
-        "photo.too_large", "照片不能超过 10 MB。", "A photo may be at most 10 MB."
-    )
-    if (getattr(uploaded_file, "size", 0) or 0) > PHOTO_MAX_BYTES:
-        raise too_large
-    data = b"".join(uploaded_file.chunks())
-    if len(data) > PHOTO_MAX_BYTES:
-        raise too_large
-    content_type, suffix = PHOTO_TYPES[_image_format(data)]
-    digest = hashlib.sha256(data).hexdigest()
+    data, digest, content_type, suffix = images.read_checked(uploaded_file)
     if item.photos.filter(sha256=digest).exists():
         raise InvalidInput(
             "photo.duplicate", "该照片已经上传过。", "This photo is already attached to the item."
         )
-    name = f"property/photos/{digest[:2]}/{digest}.{suffix}"
-    if not default_storage.exists(name):
-        saved = default_storage.save(name, ContentFile(data))
-        if saved != name:  # the same picture arrived at the same moment: keep one copy
-            default_storage.delete(saved)
+    name = images.store("property/photos", data, digest, suffix, content_type).name
     photo = Photo.objects.create(
         item=item, sha256=digest, file=name, content_type=content_type, uploaded_by=actor
     )

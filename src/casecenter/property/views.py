@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from casecenter import images
 from casecenter.accounts.models import Organisation, User
 from casecenter.cases import selectors as cases
 from casecenter.errors import InvalidInput, NotFound
@@ -249,14 +250,7 @@ def photo_file(request: HttpRequest, pk: int) -> HttpResponse:
     if photo is None:
         raise Http404
     get_object_or_404_domain(selectors.get_item, request.user, photo.item_id)
-    try:
-        content = photo.file.open("rb")
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(content, content_type=photo.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=86400, immutable"  # the name is the content
-    return response
+    return images.response(photo.file, photo.content_type)
 
 
 @login_required

@@ -61,7 +61,7 @@ class RulePatch(Schema):
     audience: Annotated[list[Text(30, 1)], Field(max_length=10)] | None = None
     enabled: bool | None = None
     policy_length: Annotated[int, Field(ge=1, le=10_000)] | None = None
-    policy_unit: Literal["hour", "day", "month"] | None = None
+    policy_unit: law.Unit | None = None
 
 
 class DeadlineOut(Schema):

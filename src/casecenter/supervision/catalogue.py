@@ -23,7 +23,36 @@ CRITICAL = {
     "custody.recording",
     "custody.separation",
     "custody.two_officers",
+    "custody.juvenile_room",
+    "custody.lawyer_audio",
+    "custody.vitals",
+    "custody.strap",
     "juvenile.appropriate_adult",
+}
+#: the custody area's staff and commander hear of its rules (the center's alerts)
+CUSTODY_AUDIENCE = [Role.CUSTODY_STAFF, Role.COMMANDER]
+#: who is told first, by rule, where it is not the case's supervisors
+AUDIENCES = {
+    "custody.recording": CUSTODY_AUDIENCE,
+    "custody.separation": CUSTODY_AUDIENCE,
+    "custody.two_officers": CUSTODY_AUDIENCE,
+    "custody.juvenile_room": CUSTODY_AUDIENCE,
+    "custody.strap": CUSTODY_AUDIENCE,
+    "custody.lawyer_audio": CUSTODY_AUDIENCE,
+    "custody.vitals": [Role.MEDICAL],
+}
+LADDERS = {"custody.vitals": CUSTODY_AUDIENCE}
+#: local thresholds (adults at rest; a doctor of the center tunes them on /rules/)
+PARAMS = {
+    "custody.vitals": {
+        "hr_min": 50,
+        "hr_max": 120,
+        "sys_min": 90,
+        "sys_max": 160,
+        "dia_min": 50,
+        "dia_max": 100,
+        "spo2_min": 92,
+    }
 }
 SUPERVISORS = [Role.CASE_MANAGEMENT]
 LADDER = [Role.CASE_MANAGEMENT, Role.LEGAL_AFFAIRS]
@@ -31,10 +60,10 @@ LADDER = [Role.CASE_MANAGEMENT, Role.LEGAL_AFFAIRS]
 
 def default_warn_before(period: law.Period) -> timedelta:
     """Warn a quarter of the period ahead for hours (at most 2 h), a day ahead
-    for day periods, a week ahead for months."""
+    for day and working-day periods, a week ahead for months."""
     if period.unit == "hour":
         return min(timedelta(hours=period.length) / 4, timedelta(hours=2))
-    if period.unit == "day":
+    if period.unit in ("day", "workday"):
         return timedelta(days=1)
     return timedelta(days=7)
 
@@ -48,10 +77,11 @@ def defaults_for(spec: law.RuleSpec) -> dict:
         "basis": spec.basis,
         "kind": spec.kind,
         "severity": Severity.CRITICAL if critical else Severity.WARNING,
-        "audience": [str(r) for r in SUPERVISORS],
+        "audience": [str(r) for r in AUDIENCES.get(spec.code, SUPERVISORS)],
         "warn_before": default_warn_before(period) if period else None,
         "escalate_after": timedelta(minutes=2 if critical else 30),
-        "escalation": [str(r) for r in LADDER],
+        "escalation": [str(r) for r in LADDERS.get(spec.code, LADDER)],
+        "params": PARAMS.get(spec.code, {}),
     }
 
 

@@ -9,7 +9,12 @@ from casecenter.accounts.models import POLICE_ROLES, Role
 from casecenter.supervision.models import Rule, Severity
 
 MINUTES_IN_A_YEAR = 366 * 24 * 60
-UNIT_LABELS = {"hour": _("hours"), "day": _("days"), "month": _("months")}
+UNIT_LABELS = {
+    "hour": _("hours"),
+    "day": _("days"),
+    "month": _("months"),
+    "workday": _("working days"),
+}
 
 
 def in_minutes(value: timedelta | None) -> int | None:

@@ -43,9 +43,13 @@ class Rule(models.Model):
     escalation = models.JSONField(default=list, help_text="roles of each escalation level")
     policy_length = models.PositiveIntegerField(null=True, blank=True)
     policy_unit = models.CharField(
-        max_length=5, blank=True, choices=[("hour", "hour"), ("day", "day"), ("month", "month")]
+        max_length=10,
+        blank=True,
+        choices=[("hour", "hour"), ("day", "day"), ("month", "month"), ("workday", "workday")],
     )
     enabled = models.BooleanField(default=True)
+    #: a rule's local thresholds (vital signs: {"hr_max": 120, ...}), tuned like the rest
+    params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -81,6 +85,9 @@ class Deadline(models.Model):
         related_name="deadlines",
     )
     variant = models.CharField(max_length=30, default="default")
+    #: what the clock is about when it is none of the above, as "kind:id"
+    #: (a party's message: "message:12"); lets one clock of many be met.
+    subject = models.CharField(max_length=60, blank=True, db_index=True)
     trigger_at = models.DateTimeField()
     warn_at = models.DateTimeField()
     due_at = models.DateTimeField()

@@ -23,7 +23,7 @@ def _assigned(user: User, prefix: str) -> Q:
 def visible_alerts(user: User) -> QuerySet[Alert]:
     """Alerts of the cases the user works, and those addressed to the user's role
     in their organisation's scope (the audience and the escalation ladder)."""
-    if not user.is_authenticated or user.role not in POLICE_ROLES:
+    if not user.is_authenticated or not user.receives_alerts:
         return Alert.objects.none()
     to_role = (
         Q(organisation_id=user.organisation_id) | Q(organisation__parent_id=user.organisation_id)

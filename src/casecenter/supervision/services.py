@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casecenter import law
-from casecenter.accounts.models import POLICE_ROLES, Role, User
+from casecenter.accounts.models import ALERTED_ROLES, Role, User
 from casecenter.audit.services import record
 from casecenter.calendars.selectors import work_calendar
 from casecenter.cases.models import Case, Party
@@ -58,37 +58,61 @@ def _compute(
     the State Council publishes the next one) is not guessed: the clock runs to
     the unextended last day — the earliest the period can end, so no alert
     comes late — and says it is provisional until the notice is loaded, when
-    it is counted again (``recount_provisional``).
+    it is counted again (``recount_provisional``). Working days cannot be
+    counted at all without the calendar; their earliest possible end is N
+    calendar days (as if every day were worked), and that is what runs.
     """
     chosen = period or _rule_period(rule)
     try:
-        result = law.due(
-            rule.code, trigger_at, variant=variant, period=chosen, calendar=work_calendar()
-        )
-        missing = None
-    except law.UnknownCalendarYear as exc:
-        spec_period = chosen or law.rule(rule.code).period(variant)
-        strict = law.compute_period(
-            trigger_at, spec_period.length, spec_period.unit, in_custody=True
-        )
-        missing = exc.year
-        result = replace(
-            strict,
-            calendar=f"missing {missing}",
-            explanation_zh=(
-                f"暂定：尚未载入{missing}年节假日安排，按未顺延的最后一日"
-                f"{strict.last_day}计算；载入后自动重新计算。"
-            ),
-            explanation_en=(
-                f"Provisional: no holiday notice for {missing} is loaded, so the "
-                f"clock runs to the unextended last day {strict.last_day}; it is "
-                f"counted again when the notice is loaded."
-            ),
-        )
+        try:
+            result = law.due(
+                rule.code, trigger_at, variant=variant, period=chosen, calendar=work_calendar()
+            )
+            missing = None
+        except law.UnknownCalendarYear as exc:
+            missing = exc.year
+            result = _provisional(
+                trigger_at, chosen or law.rule(rule.code).period(variant), missing
+            )
     except law.LawError as exc:
         raise InvalidInput(exc.code, exc.message_zh, exc.message_en) from exc
     warn_at = result.ends_at - rule.warn_before if rule.warn_before else result.ends_at
     return result, max(warn_at, trigger_at), missing
+
+
+def _provisional(trigger_at: datetime, period: law.Period, missing: int) -> law.PeriodResult:
+    """The earliest end of ``period`` while ``missing``'s holiday notice is not loaded."""
+    if period.unit == "workday":
+        # The N-th working day is at least N days on: count N calendar days.
+        strict = law.compute_period(trigger_at, period.length, "day", in_custody=True)
+        return replace(
+            strict,
+            calendar=f"missing {missing}",
+            explanation_zh=(
+                f"暂定：尚未载入{missing}年节假日安排，无法确定工作日；按{period.length}个"
+                f"自然日计算（最早可能的最后一日{strict.last_day}）；载入后自动重新计算。"
+            ),
+            explanation_en=(
+                f"Provisional: no holiday notice for {missing} is loaded, so working days "
+                f"cannot be told from rest days; the clock runs {period.length} calendar "
+                f"days to the earliest possible last day {strict.last_day}; it is counted "
+                f"again when the notice is loaded."
+            ),
+        )
+    strict = law.compute_period(trigger_at, period.length, period.unit, in_custody=True)
+    return replace(
+        strict,
+        calendar=f"missing {missing}",
+        explanation_zh=(
+            f"暂定：尚未载入{missing}年节假日安排，按未顺延的最后一日"
+            f"{strict.last_day}计算；载入后自动重新计算。"
+        ),
+        explanation_en=(
+            f"Provisional: no holiday notice for {missing} is loaded, so the "
+            f"clock runs to the unextended last day {strict.last_day}; it is "
+            f"counted again when the notice is loaded."
+        ),
+    )
 
 
 def _computation(result: law.PeriodResult, missing: int | None, period: law.Period | None):
@@ -114,6 +138,7 @@ def open_deadline(
     period: law.Period | None = None,
     item: Any = None,
     due_at: datetime | None = None,
+    subject: str = "",
 ) -> Deadline | None:
     """Start the clock of ``rule_code`` (inside the caller's transaction).
 
@@ -153,6 +178,7 @@ def open_deadline(
         item=item,
         measure=measure,
         variant=variant,
+        subject=subject,
         trigger_at=trigger_at,
         warn_at=warn_at,
         due_at=result.ends_at,
@@ -174,7 +200,12 @@ def open_deadline(
 
 
 def _running(
-    case: Case, rule_codes: Iterable[str], party: Party | None, measure: Any, item: Any = None
+    case: Case,
+    rule_codes: Iterable[str],
+    party: Party | None,
+    measure: Any,
+    item: Any = None,
+    subject: str = "",
 ):
     rows = Deadline.objects.select_for_update().filter(
         case=case,
@@ -188,6 +219,8 @@ def _running(
         rows = rows.filter(measure=measure)
     if item is not None:
         rows = rows.filter(item=item)
+    if subject:
+        rows = rows.filter(subject=subject)
     return list(rows)
 
 
@@ -200,13 +233,14 @@ def meet_deadlines(
     party: Party | None = None,
     measure: Any = None,
     item: Any = None,
+    subject: str = "",
 ) -> list[Deadline]:
     """The duty was done at ``at``: running clocks are met. A clock already
     breached stays breached — the breach happened — but is closed."""
     _in_transaction()
     at = at or timezone.now()
     closed = []
-    for deadline in _running(case, rule_codes, party, measure, item):
+    for deadline in _running(case, rule_codes, party, measure, item, subject):
         if deadline.state == DeadlineState.RUNNING:
             late = at >= deadline.due_at
             deadline.state = DeadlineState.BREACHED if late else DeadlineState.MET
@@ -245,12 +279,13 @@ def cancel_deadlines(
     party: Party | None = None,
     measure: Any = None,
     item: Any = None,
+    subject: str = "",
 ) -> list[Deadline]:
     """The clock no longer applies (the person was released, the case withdrawn)."""
     _in_transaction()
     now = timezone.now()
     cancelled = []
-    for deadline in _running(case, rule_codes, party, measure, item):
+    for deadline in _running(case, rule_codes, party, measure, item, subject):
         if deadline.state == DeadlineState.RUNNING:
             deadline.state = DeadlineState.CANCELLED
         deadline.closed_at, deadline.closed_by, deadline.next_check_at = now, actor, None
@@ -559,7 +594,7 @@ def resolve_alert(actor: User, alert: Alert, *, resolution: str) -> Alert:
 
 
 #: What an administrator may tune on any rule, and on a policy rule its period too.
-TUNABLE = frozenset({"warn_before", "escalate_after", "severity", "audience", "enabled"})
+TUNABLE = frozenset({"warn_before", "escalate_after", "severity", "audience", "enabled", "params"})
 POLICY_PERIOD = frozenset({"policy_length", "policy_unit"})
 _LONGEST_LEAD = timedelta(days=366)
 
@@ -615,11 +650,15 @@ def _checked_changes(rule: Rule, changes: dict[str, Any]) -> dict[str, Any]:
         clean["severity"] = str(changes["severity"])
     if "audience" in changes:
         roles = list(dict.fromkeys(str(r) for r in changes["audience"] or []))
-        if not set(roles) <= POLICE_ROLES:
+        if not set(roles) <= ALERTED_ROLES:
             raise InvalidInput(
-                "rule.audience", "提醒对象须为公安角色。", "The audience are police roles."
+                "rule.audience",
+                "提醒对象须为公安角色或驻中心医疗人员。",
+                "The audience are police roles or the center's medical desk.",
             )
         clean["audience"] = roles
+    if "params" in changes:
+        clean["params"] = _checked_params(rule, changes["params"])
     if "enabled" in changes:
         clean["enabled"] = bool(changes["enabled"])
     if POLICY_PERIOD & set(changes):
@@ -638,6 +677,27 @@ def _checked_changes(rule: Rule, changes: dict[str, Any]) -> dict[str, Any]:
         else:
             clean["policy_length"], clean["policy_unit"] = length, unit
     return clean
+
+
+def _checked_params(rule: Rule, params: Any) -> dict[str, int]:
+    """A rule's thresholds: only the names it has, whole numbers from 0 to 400."""
+    if not isinstance(params, dict):
+        raise InvalidInput("rule.params", "阈值格式不正确。", "Thresholds are name: number pairs.")
+    unknown = set(params) - set(rule.params or {})
+    if unknown:
+        raise InvalidInput(
+            "rule.params",
+            f"该规则没有阈值{sorted(unknown)[0]}。",
+            f"This rule has no threshold {sorted(unknown)[0]!r}.",
+        )
+    for name, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 400:
+            raise InvalidInput(
+                "rule.params",
+                f"阈值{name}须为0到400之间的整数。",
+                f"The threshold {name} is a whole number from 0 to 400.",
+            )
+    return {**(rule.params or {}), **params}
 
 
 def _audit_value(value: Any) -> Any:

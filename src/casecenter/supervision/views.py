@@ -178,7 +178,7 @@ def rule_edit(request: HttpRequest, code: str) -> HttpResponse:
 def events(request: HttpRequest) -> HttpResponse:
     """The live stream of the user's new alerts (Server-Sent Events, see ``live``)."""
     user = request.user
-    if not user.is_authenticated or user.role not in POLICE_ROLES:
+    if not user.is_authenticated or not user.receives_alerts:
         return HttpResponse(status=403 if user.is_authenticated else 401)
     header, query = request.headers.get("Last-Event-ID"), request.GET.get("after")
     if header is None and query is None:

@@ -25,7 +25,14 @@ urlpatterns = [
         portal_views.issue,
         name="portal-issue",
     ),
+    path(
+        "cases/<id:case_id>/messages/<id:message_id>/answer/",
+        portal_views.answer,
+        name="portal-answer",
+    ),
+    path("feedback/", portal_views.feedback, name="portal-feedback"),
     path("", include("casecenter.measures.urls")),
     path("", include("casecenter.supervision.urls")),
     path("property/", include("casecenter.property.urls")),
+    path("custody/", include("casecenter.custody.urls")),
 ]

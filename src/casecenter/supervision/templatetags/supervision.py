@@ -64,7 +64,7 @@ def rule_periods(rule: Rule) -> list[str]:
 
 @register.simple_tag
 def open_alert_count(user) -> int:  # type: ignore[no-untyped-def]
-    return selectors.open_alert_count(user) if getattr(user, "is_police", False) else 0
+    return selectors.open_alert_count(user) if getattr(user, "receives_alerts", False) else 0
 
 
 @register.simple_tag

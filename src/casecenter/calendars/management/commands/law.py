@@ -46,7 +46,7 @@ class Command(BaseCommand):
             help="trigger time, ISO 8601 with a UTC offset or Z, e.g. 2026-09-28T10:00+08:00",
         )
         period.add_argument("--length", required=True, help="a whole number, at least 1")
-        period.add_argument("--unit", required=True, help="hour, day or month")
+        period.add_argument("--unit", required=True, help="hour, day, month or workday")
         period.add_argument(
             "--in-custody",
             action="store_true",
@@ -120,7 +120,7 @@ class Command(BaseCommand):
             )
         unit = options["unit"]
         in_custody = options["in_custody"]
-        needs_calendar = unit in ("day", "month") and not in_custody
+        needs_calendar = unit in ("day", "month", "workday") and not in_custody
         result = law.compute_period(
             start,
             int(options["length"]),

@@ -3,6 +3,7 @@ with the worker beside it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -47,14 +48,32 @@ class Command(BaseCommand):
         self._print_logins()
         if options["no_serve"]:
             return
-        worker = subprocess.Popen([sys.executable, "-m", "casecenter.cli", "worker"])
+        host, _, port = options["addr"].rpartition(":")
+        local = host in ("", "0.0.0.0")  # noqa: S104 - a listen address, read not bound
+        url = f"http://{'127.0.0.1' if local else host}:{port}"
+        # the worker sends the parties' notifications: their links point at this server
+        env = {**os.environ, "CASECENTER_PUBLIC_URL": os.environ.get("CASECENTER_PUBLIC_URL", url)}
+        worker = subprocess.Popen([sys.executable, "-m", "casecenter.cli", "worker"], env=env)
         self.stdout.write(f"Worker started (pid {worker.pid}).")
-        self.stdout.write(f"Serving the UI on http://{options['addr']}/ (Ctrl-C stops both)")
+        # the custody area's devices (wristbands, badges, cameras) over the HTTP path
+        simulator = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+            [
+                *(sys.executable, "-m", "casecenter.cli", "simulate", "--center", "hd-zx"),
+                *("--via", "http", "--url", url, "--user", "zhaogang"),
+                *("--speed", "60", "--minutes", "0", "--seed", "1", "--verbosity", "0"),
+            ]
+        )
+        self.stdout.write(
+            f"Device simulator started (pid {simulator.pid}): people move through the "
+            f"custody area at /custody/ (60× speed)."
+        )
+        self.stdout.write(f"Serving the UI on http://{options['addr']}/ (Ctrl-C stops all three)")
         try:
             call_command("runserver", options["addr"], use_reloader=False, insecure_serving=True)
         finally:
-            worker.terminate()
-            worker.wait(10)
+            for child in (simulator, worker):
+                child.terminate()
+                child.wait(10)
 
     def _progress(self, done: int, total: int) -> None:
         percent = 100 * done // total

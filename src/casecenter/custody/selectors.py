@@ -1,0 +1,188 @@
+"""Reads of the custody area: the live map, a stay's path with its recordings.
+
+Who sees names: the center's own staff (custody staff, commander) and whoever
+reads the case's personal data (its officers and supervisors). Everyone else
+sees masked names. Opening the map or a stay writes an audit entry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from casecenter import law
+from casecenter.accounts.models import Organisation, OrganisationKind, Role, User
+from casecenter.audit.services import record
+from casecenter.cases import access
+from casecenter.custody.models import Camera, Presence, Recording, Stay, Zone
+from casecenter.custody.tracking import grace
+from casecenter.errors import NotFound
+from casecenter.supervision.models import Alert, AlertState
+from casecenter.supervision.selectors import visible_alerts
+
+CENTER_ROLES = frozenset({Role.CUSTODY_STAFF, Role.COMMANDER, Role.MEDICAL})
+
+
+def centers_for(user: User) -> QuerySet[Organisation]:
+    """The centers whose area the user may watch: their own center, or the centers
+    beside their station under the same branch (officers bring people there)."""
+    if not user.is_authenticated or not user.organisation_id:
+        return Organisation.objects.none()
+    org = user.organisation
+    return Organisation.objects.filter(kind=OrganisationKind.CASE_CENTER).filter(
+        Q(pk=org.pk) | Q(parent_id=org.parent_id or -1) | Q(parent_id=org.pk)
+    )
+
+
+def get_center(user: User, code: str | None = None) -> Organisation:
+    centers = centers_for(user)
+    center = centers.filter(code=code).first() if code else centers.first()
+    if center is None:
+        raise NotFound("center.not_found", "没有可查看的办案中心。", "No center you may watch.")
+    return center
+
+
+def sees_names(user: User, stay: Stay) -> bool:
+    if user.role in CENTER_ROLES and user.organisation_id == stay.center_id:
+        return True
+    return access.may_read_personal(user, stay.case)
+
+
+@dataclass
+class Person:
+    stay: Stay
+    name: str
+    since: datetime
+    minutes_in_area: int
+    alerts: int
+
+
+@dataclass
+class ZoneView:
+    zone: Zone
+    people: list[Person] = field(default_factory=list)
+    staff: int = 0
+    cameras: list[Camera] = field(default_factory=list)
+
+    @property
+    def recording(self) -> str:
+        """ "on" (confirmed), "asked" (commanded, not confirmed), "off"."""
+        if any(c.recording for c in self.cameras):
+            return "on"
+        if any(c.wanted for c in self.cameras):
+            return "asked"
+        return "off"
+
+
+@dataclass
+class CenterMap:
+    center: Organisation
+    zones: list[ZoneView]
+    alerts: list[Alert]
+    width: int
+    height: int
+    in_area: int
+
+
+def center_map(user: User, center: Organisation, *, audit: bool = False) -> CenterMap:
+    """Who is where now, for how long, recording state and open alerts."""
+    now = timezone.now()
+    zones = list(Zone.objects.filter(center=center).prefetch_related("cameras"))
+    views = {z.pk: ZoneView(z, cameras=list(z.cameras.all())) for z in zones}
+    open_alerts = list(
+        visible_alerts(user)
+        .filter(organisation=center)
+        .exclude(state=AlertState.RESOLVED)
+        .select_related("rule", "case")
+        .order_by("-raised_at")[:20]
+    )
+    by_stay: dict[int, int] = defaultdict(int)
+    for alert in open_alerts:
+        if "stay" in alert.facts:
+            by_stay[alert.facts["stay"]] += 1
+    presences = Presence.objects.filter(zone__center=center, left_at__isnull=True).select_related(
+        "stay__party__person", "stay__case"
+    )
+    for p in presences:
+        view = views[p.zone_id]
+        if p.stay_id is None:
+            view.staff += 1
+            continue
+        stay = p.stay
+        name = stay.party.person.name
+        view.people.append(
+            Person(
+                stay=stay,
+                name=name if sees_names(user, stay) else law.mask_name(name),
+                since=p.entered_at,
+                minutes_in_area=int((now - stay.entered_at).total_seconds() // 60),
+                alerts=by_stay.get(stay.pk, 0),
+            )
+        )
+    in_area = Stay.objects.filter(center=center, exited_at__isnull=True).count()
+    if audit:
+        with transaction.atomic():
+            record(user, "custody.map_viewed", center, data={"in_area": in_area})
+    return CenterMap(
+        center=center,
+        zones=list(views.values()),
+        alerts=open_alerts,
+        width=max([z.x + z.w for z in zones] or [100]),
+        height=max([z.y + z.h for z in zones] or [60]),
+        in_area=in_area,
+    )
+
+
+def stays_in_area(user: User, center: Organisation) -> list[Stay]:
+    return list(
+        Stay.objects.filter(center=center, exited_at__isnull=True)
+        .select_related("party__person", "case", "wristband", "measure")
+        .order_by("entered_at")
+    )
+
+
+@dataclass
+class PathStep:
+    presence: Presence
+    segments: list[Recording]
+    covered: bool
+
+
+def get_stay(user: User, pk: int) -> Stay:
+    stay = (
+        Stay.objects.filter(pk=pk, center__in=centers_for(user))
+        .select_related("party__person", "case", "center", "wristband", "measure")
+        .first()
+    )
+    if stay is None or not sees_names(user, stay):
+        raise NotFound("stay.not_found", "没有该入区记录。", "No such stay.")
+    with transaction.atomic():
+        record(user, "custody.stay_read", stay, data={"case_id": stay.case_id})
+    return stay
+
+
+def stay_path(stay: Stay) -> list[PathStep]:
+    """The stay's zones in order, each beside the recording segments of that zone
+    that overlap it; ``covered`` when confirmed segments cover the whole visit."""
+    steps = []
+    for p in Presence.objects.filter(stay=stay).select_related("zone").order_by("entered_at"):
+        end = p.left_at or timezone.now()
+        began = Q(started_at__lte=end) | Q(started_at__isnull=True, asked_at__lte=end)
+        segments = list(
+            Recording.objects.filter(began, zone=p.zone)
+            .filter(Q(stopped_at__isnull=True) | Q(stopped_at__gte=p.entered_at))
+            .select_related("camera")
+            .order_by("asked_at")
+        )
+        confirmed = [s for s in segments if s.started_at]
+        covered = any(
+            s.started_at <= p.entered_at + grace() and (s.stopped_at is None or s.stopped_at >= end)
+            for s in confirmed
+        )
+        steps.append(PathStep(p, segments, covered or not p.zone.cameras.exists()))
+    return steps

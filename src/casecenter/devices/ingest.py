@@ -1,0 +1,365 @@
+"""``casecenter ingest``: device events from MQTT into custody state, at least once.
+
+Two threads, one queue. paho's network thread receives messages and puts them
+on the queue; it never touches the database. The main thread takes them in
+batches (up to ``batch`` messages, waiting at most ``linger`` for more while
+they keep coming), applies each batch with ``tracking.apply_events`` in one
+transaction, and only after that transaction committed acknowledges the
+batch's messages (``manual_ack``: PUBACK after commit). A process killed
+between receiving and committing has acknowledged nothing, so the broker
+delivers those messages again to the persistent session; one killed between
+commit and acknowledgement gets them again too, and ``apply_events`` counts
+them as duplicates by (device, seq). Nothing is lost, nothing applied twice.
+
+After the commit the camera commands the batch decided are published (QoS 1)
+and marked published; a timer publishes again every command not confirmed
+after ``resend_after`` (3 s), so a command lost with a crash between commit
+and publication, or by a camera that was offline, is sent again.
+
+A message that cannot be parsed, or a valid event whose application fails on
+its own, is kept as a ``RejectedMessage`` with the reason and acknowledged: a
+poison message must not block the queue behind it. A database that is away
+(connection lost, SQLite busy) is different: the batch is retried, not
+acknowledged, until the database is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    connection,
+    transaction,
+)
+from django.utils import timezone
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from casecenter.custody import tracking
+from casecenter.custody.models import Camera, CameraCommand
+from casecenter.devices import broker, protocol
+from casecenter.devices.models import RejectedMessage
+from casecenter.devices.services import Rejected, dead_letter
+from casecenter.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+#: every event topic of every center; the ingester's own commands are not echoed
+#: (MQTT 5 no-local), another ingester's are recognised and skipped
+SUBSCRIPTION = f"{protocol.PREFIX}/+/+/+"
+#: errors of a database that is away for a moment: retry the batch, acknowledge nothing
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    generation: int  # which connection delivered it: acknowledge only on that one
+
+
+@dataclass
+class Totals:
+    received: int = 0
+    new: int = 0
+    duplicates: int = 0
+    unknown: int = 0
+    rejected: int = 0
+    skipped: int = 0  # command messages of another ingester
+    batches: int = 0
+    retries: int = 0
+    commands: int = 0
+    resent: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+class Ingester:
+    """One ingesting process (see the module doc). ``run()`` until ``stop()``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str = "casecenter-ingest",
+        batch: int = 500,
+        linger: float = 0.05,
+        resend_after: float = 3.0,
+        session_expiry: int = 7 * 86_400,
+        stats_every: float = 30.0,
+    ) -> None:
+        self.batch = max(1, batch)
+        self.linger = max(0.0, linger)
+        self.resend_after = timedelta(seconds=resend_after)
+        self.stats_every = stats_every
+        self.totals = Totals()
+        self.inbox: queue.Queue[Message] = queue.Queue()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # the connection generation vs. acknowledgements
+        self._generation = 0
+        self.connected = threading.Event()
+        self.client, self.broker = broker.make_client(url, client_id, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self._session_expiry = session_expiry
+
+    # --- the network thread -----------------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("broker refused the connection: %s", reason_code)
+            return
+        with self._lock:
+            self._generation += 1
+        # A broker that lost its state (restarted without persistence) has
+        # forgotten the subscription: make it again (harmless when it remembers).
+        client.subscribe(SUBSCRIPTION, options=SubscribeOptions(qos=1, noLocal=True))
+        log.info(
+            "connected to %s:%s (session %s)",
+            self.broker.host,
+            self.broker.port,
+            "resumed" if flags.session_present else "new",
+        )
+        self.connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected.clear()
+        if not self._stopping.is_set():
+            log.warning("lost the broker (%s); reconnecting", reason_code)
+
+    def _on_message(self, client, userdata, msg) -> None:
+        self.inbox.put(Message(msg.topic, msg.payload, msg.mid, msg.qos, self._generation))
+
+    # --- the main thread --------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> Totals:
+        broker.connect(
+            self.client,
+            self.broker,
+            persistent=True,
+            session_expiry=self._session_expiry,
+            receive_maximum=min(self.batch * 2, 65_535),
+        )
+        next_resend = next_stats = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                messages = self._collect(timeout=max(0.0, min(0.2, next_resend - time.monotonic())))
+                if messages:
+                    try:
+                        self.process(messages)
+                    except TRANSIENT:
+                        if self._stopping.is_set():
+                            break  # stopped while the database was away: nothing acknowledged
+                        raise
+                now = time.monotonic()
+                if now >= next_resend:
+                    self._guarded(self.resend)
+                    next_resend = now + 1.0
+                if self.stats_every and now >= next_stats:
+                    if self.totals.received:
+                        log.info("ingest totals %s", self.totals.as_dict())
+                    next_stats = now + self.stats_every
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
+        return self.totals
+
+    def _collect(self, timeout: float) -> list[Message]:
+        """Up to ``batch`` messages: wait ``timeout`` for the first, then take what
+        is queued and wait for more only while they keep coming, at most ``linger``.
+        (A broker caps the unacknowledged messages in flight, so waiting for a
+        full batch would wait for messages that come only after this one's acks.)"""
+        try:
+            messages = [self.inbox.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.linger
+        gap = min(0.005, self.linger)
+        while len(messages) < self.batch:
+            try:
+                messages.append(self.inbox.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                messages.append(self.inbox.get(timeout=min(gap, left)))
+            except queue.Empty:
+                break
+        return messages
+
+    def process(self, messages: Sequence[Message]) -> None:
+        """Parse, apply and commit one batch; then acknowledge it and publish commands."""
+        events: list[tuple[Message, tracking.Event]] = []
+        rejected: list[Rejected] = []
+        for message in messages:
+            try:
+                events.append((message, protocol.parse(message.topic, message.payload)))
+            except protocol.ProtocolError as exc:
+                if exc.code == "kind" and _is_command(message.topic):
+                    self.totals.skipped += 1
+                else:
+                    rejected.append(Rejected(message, exc.code, exc.message))
+        received_at = timezone.now()
+        commands = self._apply(events, rejected, received_at)
+        self.totals.received += len(messages)
+        self.totals.batches += 1
+        self.totals.rejected += len(rejected)
+        for item in rejected:
+            log.warning(
+                "rejected %s: %s (%s)",
+                item.message.topic if item.message else "?",
+                item.text,
+                item.code,
+            )
+        self._ack(messages)
+        self._guarded(lambda: self.publish(commands))
+
+    def _apply(
+        self,
+        events: list[tuple[Message, tracking.Event]],
+        rejected: list[Rejected],
+        received_at: datetime,
+    ) -> list[CameraCommand]:
+        """Commit the batch (and its dead letters); retry while the database is
+        away; when the batch itself fails, apply its events one by one."""
+        delay, isolate, state = 0.1, False, {"dead_letters": False}
+        while True:
+            try:
+                if isolate:
+                    return self._one_by_one(events, rejected, received_at, state)
+                return self._commit([e for _, e in events], rejected, received_at)
+            except TRANSIENT as exc:
+                if self._stopping.is_set():
+                    raise
+                self.totals.retries += 1
+                log.warning("database unavailable (%s); retrying the batch in %.1f s", exc, delay)
+                connection.close()
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            except ProgrammingError:
+                raise  # a missing table or column: an installation problem, not a message's
+            except Exception as exc:
+                # A concurrent writer of the same (device, seq) — gone on retry — or
+                # one poison event: apply one by one, set aside what fails alone.
+                if isolate:
+                    raise
+                self.totals.retries += 1
+                isolate = True
+                log.warning("batch failed (%r); applying its events one by one", exc)
+
+    def _one_by_one(self, events, rejected, received_at, state) -> list[CameraCommand]:
+        if not state["dead_letters"]:
+            self._commit([], rejected, received_at)
+            state["dead_letters"] = True
+        commands: list[CameraCommand] = []
+        for message, event in events:
+            try:
+                commands += self._commit([event], [], received_at)
+            except TRANSIENT:
+                raise
+            except ProgrammingError:
+                raise
+            except Exception as exc:
+                log.exception("event %s/%s could not be applied", event.device, event.seq)
+                failed = Rejected(message, "apply_failed", repr(exc)[:500], event)
+                self._commit([], [failed], received_at)
+                rejected.append(failed)
+        return commands
+
+    def _commit(
+        self, events: list[tracking.Event], rejected: list[Rejected], received_at: datetime
+    ) -> list[CameraCommand]:
+        with transaction.atomic():
+            applied = tracking.apply_events(events, received_at=received_at) if events else None
+            if rejected:
+                RejectedMessage.objects.bulk_create(
+                    [dead_letter(r, RejectedMessage.Source.MQTT, received_at) for r in rejected]
+                )
+        if applied is None:
+            return []
+        self.totals.new += applied.new
+        self.totals.duplicates += applied.duplicates
+        self.totals.unknown += applied.unknown
+        return applied.commands
+
+    def _ack(self, messages: Sequence[Message]) -> None:
+        """PUBACK, in the order received, for the messages of the connection that is
+        up; older ones come again on the new connection (and are duplicates then)."""
+        with self._lock:
+            generation = self._generation
+            for message in messages:
+                if message.qos > 0 and message.generation == generation:
+                    self.client.ack(message.mid, message.qos)
+
+    def publish(self, commands: Sequence[CameraCommand]) -> None:
+        """Publish camera commands (QoS 1) and mark them published."""
+        if not commands:
+            return
+        cameras = {
+            c.pk: c
+            for c in Camera.objects.filter(pk__in={c.camera_id for c in commands}).select_related(
+                "zone__center"
+            )
+        }
+        sent = []
+        for command in commands:
+            camera = cameras[command.camera_id]
+            try:
+                tracking.check_audio(camera, command.audio)
+            except DomainError:
+                log.error("refusing to send %s: audio in %s", command.command_id, camera.zone)
+                continue
+            self.client.publish(
+                command_topic(camera.zone.center.code, camera.code),
+                protocol.command_payload(
+                    command.command_id, command.action, command.audio, command.created_at
+                ),
+                qos=1,
+            )
+            sent.append(command)
+        tracking.mark_published(sent)
+        self.totals.commands += len(sent)
+
+    def resend(self) -> int:
+        """Publish again the commands not confirmed after ``resend_after``."""
+        commands = list(tracking.open_commands(older_than=self.resend_after))
+        self.publish(commands)
+        self.totals.resent += len(commands)
+        return len(commands)
+
+    def _guarded(self, work: Callable[[], object]) -> None:
+        """Publication and resending may fail with the database away: the resend
+        timer covers what they did not do."""
+        try:
+            work()
+        except DatabaseError as exc:
+            log.warning("publishing commands failed (%s); the resend timer will retry", exc)
+            connection.close()
+
+
+def _is_command(topic: str) -> bool:
+    parts = topic.split("/")
+    return len(parts) == 5 and parts[3] == protocol.COMMAND
+
+
+def command_topic(center: str, camera: str) -> str:
+    return protocol.topic_for(center, protocol.COMMAND, camera)

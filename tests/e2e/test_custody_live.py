@@ -1,0 +1,125 @@
+"""The custody area live: the medical desk's page is open; a wristband walks into an
+interrogation room and reports a racing heart through the device gateway (HTTP,
+as the embedded default's simulator does). Without a reload, the floor plan shows
+the person in the room with the cameras asked to record, the camera's confirmation
+turns the room red, and the medical desk gets the vital-sign toast."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from casecenter.accounts.models import Organisation, OrganisationKind, Role
+from casecenter.accounts.services import issue_api_token
+from casecenter.cases.services import add_party
+from casecenter.custody import services
+from casecenter.custody.models import Camera, CameraCommand, Device, Zone
+from casecenter.supervision import live
+from tests.conftest import PASSWORD, valid_id
+from tests.e2e.conftest import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_map_moves_and_the_medical_desk_hears_a_racing_heart(
+    lively, live_server, page, orgs, make_user, make_case, officers
+):
+    center = Organisation.objects.create(
+        code="zx", kind=OrganisationKind.CASE_CENTER, name="办案中心", parent=orgs["legal"]
+    )
+    room = Zone.objects.create(
+        center=center, code="XW-1", name="讯问室一", kind="interrogation", x=0, y=0, w=20, h=14
+    )
+    Camera.objects.create(zone=room, code="CAM-1")
+    band = Device.objects.create(center=center, code="WB-01", kind="wristband")
+    desk = make_user("desk", Role.CUSTODY_STAFF, sex="M")
+    medic = make_user("medic", Role.MEDICAL)
+    for user in (desk, medic):
+        user.organisation = center
+        user.save()
+    case = make_case()
+    suspect = add_party(officers["lead"], case, role="suspect", name="张三", id_number=valid_id())
+    services.register_entry(
+        desk,
+        center=center,
+        party=suspect,
+        wristband=band,
+        searched_by=desk,
+        identity_checked=True,
+        at=timezone.now() - timedelta(minutes=10),
+    )
+    token = issue_api_token(desk, name="gateway")[1]
+    gateway = Client()
+
+    def post(*events):
+        answer = gateway.post(
+            "/api/devices/events",
+            {"center": "zx", "events": list(events)},
+            content_type="application/json",
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200, answer.content
+        return answer.json()
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "medic")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/custody/")
+    plan = page.locator('[data-zone="XW-1"]')
+    expect(plan).to_have_attribute("data-people", "0")
+    page.evaluate("window.notReloaded = true")
+
+    now = timezone.now()
+    body = post(
+        {
+            "kind": "presence",
+            "device": "WB-01",
+            "seq": 1,
+            "ts": now.isoformat(),
+            "zone": "XW-1",
+            "event": "enter",
+        }
+    )
+    command = body["commands"][0]
+    expect(plan).to_have_attribute("data-people", "1")
+    expect(plan).to_have_attribute("data-recording", "asked")
+    expect(plan).to_contain_text("张三")  # the center's own desks see who they look after
+
+    post(
+        {
+            "kind": "status",
+            "device": "CAM-1",
+            "seq": 1,
+            "ts": (now + timedelta(seconds=1)).isoformat(),
+            "recording": True,
+            "audio": True,
+            "command": command["id"],
+        }
+    )
+    expect(plan).to_have_attribute("data-recording", "on")
+    assert CameraCommand.objects.get(command_id=command["id"]).confirmed_at is not None
+
+    post(
+        {
+            "kind": "vitals",
+            "device": "WB-01",
+            "seq": 2,
+            "ts": (now + timedelta(seconds=2)).isoformat(),
+            "hr": 158,
+            "bp": [150, 95],
+            "spo2": 96,
+        }
+    )
+    toast = page.get_by_test_id("toast").filter(has_text="生命体征异常")
+    expect(toast).to_have_count(1)
+    assert page.evaluate("window.notReloaded") is True
+    toast.get_by_role("link", name="生命体征异常").click()
+    expect(page.locator(".explanation")).to_contain_text("心率158bpm")
+
+    page.goto("about:blank")
+    wait_for(lambda: live.open_streams() == 0)
