@@ -25,7 +25,7 @@ ZONES = [
 
 
 @pytest.fixture
-def center(orgs, make_user):
+def center(orgs, make_user, officers):
     org = Organisation.objects.create(
         code="zx", kind=OrganisationKind.CASE_CENTER, name="办案中心", parent=orgs["legal"]
     )
@@ -40,8 +40,10 @@ def center(orgs, make_user):
     desk = make_user("desk", "custody_staff", org="station", sex="M")
     desk.organisation = org
     desk.save()
+    # BG-0 and BG-1: the case officers of ``make_case``; BG-2: the desk (no case officer)
     badges = [
-        Device.objects.create(center=org, code=f"BG-{n}", kind="badge", user=desk) for n in range(3)
+        Device.objects.create(center=org, code=f"BG-{n}", kind="badge", user=user)
+        for n, user in enumerate([officers["lead"], officers["partner"], desk])
     ]
     return SimpleNamespace(org=org, zones=zones, bands=bands, badges=badges, desk=desk)
 

@@ -193,3 +193,42 @@ def test_belongings_are_photographed_once_and_served_only_to_those_who_may_see(
     assert b"".join(served.streaming_content) == _png()
     assert _client(officers["bystander"]).get(url + "file/").status_code == 404
     assert AuditEntry.objects.filter(action="custody.belonging_photographed").count() == 1
+
+
+@pytest.mark.parametrize(("hours_ago", "state"), [(3, "ok"), (11, "near"), (13, "over")])
+def test_the_map_shows_each_persons_summons_clock_beside_the_time_in_area(
+    center, suspect, officers, device_events, hours_ago, state
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from casecenter.custody import services
+    from casecenter.measures import services as measures
+
+    party = suspect()
+    arrival = timezone.now() - timedelta(hours=hours_ago)
+    summons = measures.start_measure(
+        officers["lead"],
+        party.case,
+        party,
+        "summons",
+        started_at=arrival,
+        officers=[officers["lead"], officers["partner"]],
+    )
+    services.register_entry(
+        center.desk,
+        center=center.org,
+        party=party,
+        wristband=center.bands[0],
+        searched_by=center.desk,
+        identity_checked=True,
+        measure=summons,
+        at=arrival,
+    )
+    device_events("WB-00", "presence", zone="HH-1", event="enter")
+    page = _client(center.desk).get("/custody/", headers={"HX-Request": "true"}).content.decode()
+    cell = page[page.index('data-testid="stay-clock"') - 30 :]
+    assert f'class="clock {state}"' in cell[:60]
+    assert "传唤、拘传持续时间" in cell[:300]
+    assert ("超过" if state == "over" else "剩余") in cell[:400]

@@ -189,6 +189,18 @@ def test_two_officers_must_join_a_detainee_in_interrogation(
     assert clock.state == "met"
 
 
+def test_only_the_cases_own_officers_count_as_the_two(center, suspect, bring_in, device_events):
+    bring_in(suspect())
+    device_events("WB-00", "presence", zone="XW-1", event="enter")
+    device_events("BG-0", "presence", zone="XW-1", event="enter")
+    device_events("BG-2", "presence", zone="XW-1", event="enter")  # the desk, not on the case
+    clock = Deadline.objects.get(rule_id="custody.two_officers")
+    assert clock.state == "running"
+    device_events("BG-1", "presence", zone="XW-1", event="enter")
+    clock.refresh_from_db()
+    assert clock.state == "met"
+
+
 def test_alone_too_long_with_one_officer_breaches(center, suspect, bring_in, device_events):
     bring_in(suspect())
     device_events("WB-00", "presence", zone="XW-1", event="enter")

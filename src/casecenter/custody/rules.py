@@ -10,7 +10,7 @@
 - ``custody.lawyer_audio``: a camera of a lawyer's meeting room reports that it
   records sound (CPL Art. 39: the meeting is not listened to).
 - ``custody.two_officers``: a person in custody in an interrogation room with
-  fewer than two officers' badges present, past a short grace.
+  fewer than two badges of the case's own officers present, past a short grace.
 
 Each alert is raised once per situation (its key names the situation).
 """
@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from casecenter.cases.models import Assignment, AssignmentRole
 from casecenter.custody.models import (
     INTERROGATION_ZONES,
     Device,
@@ -161,16 +162,30 @@ def check_zone(zone: Zone) -> None:
                     f"minors are questioned in the juvenile room.",
                     {"zone": zone.code},
                 )
-    if zone.kind in INTERROGATION_ZONES:
-        badges = sum(1 for p in present if p.badge_id)
+    if zone.kind in INTERROGATION_ZONES and stays:
+        wearers = set(
+            Device.objects.filter(
+                pk__in=[p.badge_id for p in present if p.badge_id], user__isnull=False
+            ).values_list("user_id", flat=True)
+        )
+        officers: dict[int, set[int]] = defaultdict(set)
+        for case_id, user_id in Assignment.objects.filter(
+            case_id__in={p.stay.case_id for p in stays},
+            user_id__in=wearers,
+            ended_at__isnull=True,
+            role__in=[AssignmentRole.LEAD, AssignmentRole.ASSISTING],
+        ).values_list("case_id", "user_id"):
+            officers[case_id].add(user_id)
         for p in stays:
-            _two_officers(zone, p, badges)
+            _two_officers(zone, p, len(officers[p.stay.case_id]))
 
 
-def _two_officers(zone: Zone, presence: Presence, badges: int) -> None:
+def _two_officers(zone: Zone, presence: Presence, officers: int) -> None:
+    """``officers``: how many of the case's own officers wear a badge in the room
+    (a colleague passing through does not make the second officer, MPS-C)."""
     stay = presence.stay
     subject = f"two:{presence.pk}"
-    if badges >= 2:
+    if officers >= 2:
         clocks.meet_deadlines(None, stay.case, ["custody.two_officers"], subject=subject)
         return
     running = stay.case.deadlines.filter(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -22,7 +22,7 @@ from casecenter.cases import access
 from casecenter.custody.models import Camera, Presence, Recording, Stay, Zone
 from casecenter.custody.tracking import grace
 from casecenter.errors import NotFound
-from casecenter.supervision.models import Alert, AlertState
+from casecenter.supervision.models import Alert, AlertState, Deadline
 from casecenter.supervision.selectors import visible_alerts
 
 CENTER_ROLES = frozenset({Role.CUSTODY_STAFF, Role.COMMANDER, Role.MEDICAL})
@@ -60,6 +60,28 @@ class Person:
     since: datetime
     minutes_in_area: int
     alerts: int
+    #: the summons or detention clock the arrival started (``AREA_CLOCKS``)
+    clock: Deadline | None = None
+
+    @property
+    def clock_left(self) -> timedelta | None:
+        """Time left on the clock (negative past due)."""
+        return None if self.clock is None else self.clock.due_at - timezone.now()
+
+    @property
+    def clock_distance(self) -> timedelta | None:
+        left = self.clock_left
+        return None if left is None else abs(left)
+
+    @property
+    def clock_state(self) -> str:
+        """ "over" past due, "near" within the last fifth of the period, else "ok"."""
+        left = self.clock_left
+        if left is None or self.clock is None:
+            return ""
+        if left < timedelta(0):
+            return "over"
+        return "near" if left <= (self.clock.due_at - self.clock.trigger_at) / 5 else "ok"
 
 
 @dataclass
@@ -105,9 +127,12 @@ def center_map(user: User, center: Organisation, *, audit: bool = False) -> Cent
     for alert in open_alerts:
         if "stay" in alert.facts:
             by_stay[alert.facts["stay"]] += 1
-    presences = Presence.objects.filter(zone__center=center, left_at__isnull=True).select_related(
-        "stay__party__person", "stay__case"
+    presences = list(
+        Presence.objects.filter(zone__center=center, left_at__isnull=True).select_related(
+            "stay__party__person", "stay__case"
+        )
     )
+    clocks = _measure_clocks({p.stay.measure_id for p in presences if p.stay_id})
     for p in presences:
         view = views[p.zone_id]
         if p.stay_id is None:
@@ -122,6 +147,7 @@ def center_map(user: User, center: Organisation, *, audit: bool = False) -> Cent
                 since=p.entered_at,
                 minutes_in_area=int((now - stay.entered_at).total_seconds() // 60),
                 alerts=by_stay.get(stay.pk, 0),
+                clock=clocks.get(stay.measure_id),
             )
         )
     in_area = Stay.objects.filter(center=center, exited_at__isnull=True).count()
@@ -136,6 +162,22 @@ def center_map(user: User, center: Organisation, *, audit: bool = False) -> Cent
         height=max([z.y + z.h for z in zones] or [60]),
         in_area=in_area,
     )
+
+
+#: The clocks that bound a person's time in the area: the summons' duration, the
+#: detained or arrested person's delivery to the detention house.
+AREA_CLOCKS = ("summons.criminal", "summons.admin", "detention.to_house", "arrest.interrogate")
+
+
+def _measure_clocks(measures: set[int | None]) -> dict[int, Deadline]:
+    """Each measure's open area clock (one query for the whole map)."""
+    nearest: dict[int, Deadline] = {}
+    rows = Deadline.objects.filter(
+        measure_id__in=[m for m in measures if m], rule_id__in=AREA_CLOCKS, closed_at__isnull=True
+    ).select_related("rule")
+    for deadline in rows.order_by("due_at"):
+        nearest.setdefault(deadline.measure_id, deadline)
+    return nearest
 
 
 def stays_in_area(user: User, center: Organisation) -> list[Stay]:
