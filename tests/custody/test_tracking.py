@@ -11,6 +11,7 @@ from casecenter.custody import tracking
 from casecenter.custody.models import (
     Camera,
     CameraCommand,
+    Device,
     DeviceEvent,
     Presence,
     Recording,
@@ -232,3 +233,50 @@ def test_a_lawyer_room_camera_recording_sound_is_an_alert(center, suspect, bring
     device_events(command.camera.code, "status", recording=True, audio=True)
     alert = Alert.objects.get(rule_id="custody.lawyer_audio")
     assert alert.severity == "critical" and "CAM-LS" in alert.explanation_zh
+
+
+def test_a_batch_of_many_devices_keeps_each_ones_latest_reading_and_status(
+    center, suspect, bring_in
+):
+    first = bring_in(suspect(), band=0)
+    second = bring_in(suspect(birth="19880101", sex_serial="135"), band=1)
+    t0 = timezone.now() - timedelta(minutes=5)
+
+    def event(device, kind, seq, seconds, **payload):
+        return tracking.Event(
+            center=center.org.code,
+            kind=kind,
+            device=device,
+            seq=seq,
+            device_time=t0 + timedelta(seconds=seconds),
+            payload=payload,
+        )
+
+    tracking.apply_events(
+        [
+            event("WB-00", "vitals", 1, 20, hr=90, bp=[120, 80], spo2=98),
+            event("WB-00", "vitals", 2, 10, hr=70, bp=[118, 79], spo2=97),  # older, arrives later
+            event("WB-01", "vitals", 1, 5, hr=66, bp=[110, 70], spo2=99),
+            event("WB-00", "status", 3, 30, battery=55, strap="closed"),
+            event("WB-01", "status", 2, 6, battery=91, strap="closed"),
+        ]
+    )
+    # an older reading and an older status in a later batch change neither
+    tracking.apply_events(
+        [
+            event("WB-00", "vitals", 4, 15, hr=60, bp=[100, 60], spo2=96),
+            event("WB-00", "status", 5, 25, battery=99, strap="closed"),
+        ]
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.heart_rate, first.systolic, first.vitals_at) == (
+        90,
+        120,
+        t0 + timedelta(seconds=20),
+    )
+    assert (second.heart_rate, second.spo2) == (66, 99)
+    assert Vital.objects.filter(stay=first).count() == 3
+    band, other = Device.objects.get(code="WB-00"), Device.objects.get(code="WB-01")
+    assert (band.battery, band.last_seen_at) == (55, t0 + timedelta(seconds=30))
+    assert (other.battery, other.last_seen_at) == (91, t0 + timedelta(seconds=6))

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from casecenter.accounts.models import Organisation
 from casecenter.audit.services import record
+from casecenter.bulk import update_rows
 from casecenter.custody import rules
 from casecenter.custody.models import (
     Camera,
@@ -150,9 +151,23 @@ def _apply(
     by_device: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         by_device[event.device].append(event)
-    devices = {d.code: d for d in Device.objects.filter(code__in=by_device)}
+    # Rows written for many devices at once are locked in one order (by id), so
+    # two ingesters (MQTT and HTTP) never deadlock on them.
+    devices = {
+        d.code: d
+        for d in Device.objects.select_for_update(of=("self",))
+        .filter(code__in=by_device)
+        .order_by("pk")
+    }
     cameras = {c.code: c for c in Camera.objects.filter(code__in=by_device).select_related("zone")}
     vitals_rule = Rule.objects.filter(code="custody.vitals", enabled=True).first()
+    stays = _StaysOf(
+        [d for d in devices.values() if d.kind == Device.Kind.WRISTBAND],
+        [e for e in events if e.kind == "vitals"],
+    )
+    readings: list[tuple[Stay, Vital]] = []
+    changed: list[Device] = []
+    zones: dict[int, dict[str, Zone]] = {}
     for code, batch in by_device.items():
         batch.sort(key=lambda e: (e.device_time, e.seq))
         if code in cameras:
@@ -169,13 +184,19 @@ def _apply(
             continue
         presence = [e for e in batch if e.kind == "presence"]
         if presence:
-            applied.zones |= _replay(device, presence[0].device_time)
-        vitals = [e for e in batch if e.kind == "vitals"]
-        if vitals:
-            _vitals(device, vitals, received_at, vitals_rule)
+            if device.center_id not in zones:
+                zones[device.center_id] = {
+                    z.code: z for z in Zone.objects.filter(center_id=device.center_id)
+                }
+            applied.zones |= _replay(device, presence[0].device_time, zones[device.center_id])
+        readings += _readings(device, [e for e in batch if e.kind == "vitals"], received_at, stays)
         status = [e for e in batch if e.kind == "status"]
-        if status:
-            _device_status(device, status)
+        if status and _device_status(device, status):
+            changed.append(device)
+    if changed:
+        update_rows(changed, ["battery", "strap_closed", "last_seen_at"])
+    if readings:
+        _store_vitals(readings, vitals_rule)
     touched = list(Zone.objects.filter(pk__in=applied.zones).prefetch_related("cameras"))
     for zone in touched:
         applied.commands += reconcile_cameras(zone)
@@ -200,7 +221,7 @@ def _subject(device: Device, at: datetime) -> tuple[dict[str, Any], Stay | None]
     return ({"stay": stay}, stay) if stay else ({}, None)
 
 
-def _replay(device: Device, since: datetime) -> set[int]:
+def _replay(device: Device, since: datetime, zones: Mapping[str, Zone]) -> set[int]:
     """Rewind the wearer's presences to ``since`` and replay the stored events from
     there, in device-time order. Returns the zones whose occupancy changed."""
     owner, stay = _subject(device, since)
@@ -226,7 +247,6 @@ def _replay(device: Device, since: datetime) -> set[int]:
     window = DeviceEvent.objects.filter(device=device.code, kind="presence", device_time__gte=since)
     if stay is not None and stay.exited_at is not None:
         window = window.filter(device_time__lte=stay.exited_at)
-    zones = {z.code: z for z in Zone.objects.filter(center_id=device.center_id)}
     for event in window.order_by("device_time", "seq"):
         zone = zones.get(str(event.payload.get("zone", "")))
         if zone is None:
@@ -435,38 +455,48 @@ def _meet_recording_clocks(zone: Zone, at: datetime) -> None:
 # --- vital signs and device status ----------------------------------------------------
 
 
-def _stays_during(device: Device, events: Sequence[Event]):
-    """The wristband's stays over the events' times (one query a batch), and a
-    lookup of the stay open at a moment, as ``_subject`` finds it."""
-    stays = list(
-        Stay.objects.filter(wristband=device, entered_at__lte=events[-1].device_time)
-        .filter(Q(exited_at__isnull=True) | Q(exited_at__gte=events[0].device_time))
-        .select_related("case", "party")
-        .order_by("-entered_at")
-    )
+class _StaysOf:
+    """The wristbands' stays over a batch's readings, read (and locked, for the
+    latest-vitals update) in one query; ``at`` finds the stay open at a moment,
+    as ``_subject`` does."""
 
-    def at(moment: datetime) -> Stay | None:
+    def __init__(self, bands: Sequence[Device], readings: Sequence[Event]) -> None:
+        self.by_band: dict[int, list[Stay]] = defaultdict(list)
+        if not bands or not readings:
+            return
+        first = min(e.device_time for e in readings)
+        last = max(e.device_time for e in readings)
+        rows = (
+            Stay.objects.select_for_update(of=("self",))
+            .filter(wristband__in=bands, entered_at__lte=last)
+            .filter(Q(exited_at__isnull=True) | Q(exited_at__gte=first))
+            .select_related("case", "party")
+            .order_by("pk")
+        )
+        for stay in rows:
+            self.by_band[stay.wristband_id].append(stay)
+        for stays in self.by_band.values():
+            stays.sort(key=lambda s: s.entered_at, reverse=True)
+
+    def at(self, device: Device, moment: datetime) -> Stay | None:
         return next(
             (
                 s
-                for s in stays
+                for s in self.by_band.get(device.pk, ())
                 if s.entered_at <= moment and (s.exited_at is None or s.exited_at >= moment)
             ),
             None,
         )
 
-    return at
 
-
-def _vitals(
-    device: Device, events: Sequence[Event], received_at: datetime, rule: Rule | None
-) -> None:
-    """A device's readings of one batch: inserted together, the stay's latest
-    updated once, the thresholds checked for each (events in device-time order)."""
-    stay_at = _stays_during(device, events)
-    readings: list[tuple[Stay, Vital]] = []
+def _readings(
+    device: Device, events: Sequence[Event], received_at: datetime, stays: _StaysOf
+) -> list[tuple[Stay, Vital]]:
+    """A device's vital-sign events as readings of the stay open at each (none
+    outside a stay)."""
+    readings = []
     for event in events:
-        stay = stay_at(event.device_time)
+        stay = stays.at(device, event.device_time)
         if stay is None:
             continue
         p = event.payload
@@ -485,32 +515,35 @@ def _vitals(
                 ),
             )
         )
-    if not readings:
-        return
+    return readings
+
+
+def _store_vitals(readings: Sequence[tuple[Stay, Vital]], rule: Rule | None) -> None:
+    """A batch's readings: inserted together, each stay's latest reading kept on the
+    (locked) stay in one update, the thresholds checked in device-time order."""
     Vital.objects.bulk_create([reading for _, reading in readings])
     latest: dict[int, tuple[Stay, Vital]] = {}
     for stay, reading in readings:
         if stay.pk not in latest or reading.at >= latest[stay.pk][1].at:
             latest[stay.pk] = (stay, reading)
+    newer = []
     for stay, reading in latest.values():
-        Stay.objects.filter(pk=stay.pk).filter(
-            Q(vitals_at__isnull=True) | Q(vitals_at__lte=reading.at)
-        ).update(
-            heart_rate=reading.heart_rate,
-            systolic=reading.systolic,
-            diastolic=reading.diastolic,
-            spo2=reading.spo2,
-            vitals_at=reading.at,
-        )
+        if stay.vitals_at is None or stay.vitals_at <= reading.at:
+            stay.heart_rate, stay.systolic = reading.heart_rate, reading.systolic
+            stay.diastolic, stay.spo2 = reading.diastolic, reading.spo2
+            stay.vitals_at = reading.at
+            newer.append(stay)
+    update_rows(newer, ["heart_rate", "systolic", "diastolic", "spo2", "vitals_at"])
     if rule is None:
         return
-    for stay, reading in readings:
+    for stay, reading in sorted(readings, key=lambda r: r[1].at):
         if rules.out_of_range(rule.params or {}, reading):
             rules.check_vitals(stay, reading)
 
 
-def _device_status(device: Device, events: Sequence[Event]) -> None:
-    """A device's status reports of one batch, in device-time order; saved once."""
+def _device_status(device: Device, events: Sequence[Event]) -> bool:
+    """A device's status reports of one batch, in device-time order, applied to
+    ``device`` (saved by the caller with the batch's others); True if it changed."""
     seen, changed = device.last_seen_at, False
     for event in events:
         if seen is not None and event.device_time < seen:
@@ -527,9 +560,8 @@ def _device_status(device: Device, events: Sequence[Event]) -> None:
             _, stay = _subject(device, event.device_time)
             if stay is not None:
                 rules.strap_removed(stay, device, event.device_time, event.seq)
-    if changed:
-        device.last_seen_at = seen
-        device.save(update_fields=["battery", "strap_closed", "last_seen_at"])
+    device.last_seen_at = seen
+    return changed
 
 
 def open_commands(center: Organisation | None = None, *, older_than: timedelta | None = None):
