@@ -7,6 +7,7 @@ Production sets ``DATABASE_URL``, ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "casecenter.portal",
     "casecenter.custody",
     "casecenter.devices",
+    "casecenter.dossiers",
     "casecenter.web",
     "casecenter.demo",
 ]
@@ -156,6 +158,24 @@ TIME_ZONE = "Asia/Shanghai"
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "media"
+# Dossier files, kept under their SHA-256 (never overwritten): a local folder by
+# default; an S3-compatible store with CASECENTER_DOSSIER_STORAGE=
+# "storages.backends.s3.S3Storage" (pip install django-storages boto3) and its
+# options as JSON in CASECENTER_DOSSIER_STORAGE_OPTIONS, e.g.
+# {"bucket_name": "dossiers", "endpoint_url": "https://minio.example:9000"}.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "dossiers": {
+        "BACKEND": os.environ.get(
+            "CASECENTER_DOSSIER_STORAGE", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": json.loads(os.environ.get("CASECENTER_DOSSIER_STORAGE_OPTIONS", "null"))
+        or {"location": str(DATA_DIR / "dossiers")},
+    },
+}
+# The largest file one dossier document may have.
+CASECENTER_DOSSIER_MAX_MB = int(os.environ.get("CASECENTER_DOSSIER_MAX_MB", "200"))
 
 # --- casecenter ----------------------------------------------------------
 # Field-encryption keys (AES-256-GCM), newest first, as "keyid:base64key,..."

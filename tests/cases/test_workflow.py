@@ -6,6 +6,7 @@ import pytest
 
 from casecenter.cases import services
 from casecenter.cases.models import CaseEvent, CaseState
+from casecenter.dossiers import services as dossiers
 from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,8 @@ def test_criminal_case_walks_from_acceptance_to_closure(make_case, officers):
     lead, partner, legal = officers["lead"], officers["partner"], officers["legal"]
     case = step(case, lead, "file")
     case = step(case, lead, "start_investigation", officers=[lead, partner])
+    opinion = dossiers.generate(lead, case, "prosecution_opinion")  # the dossier guards it
+    dossiers.review(legal, opinion, decision="approved", version=1)
     case = step(case, legal, "transfer_for_prosecution")
     case = step(case, lead, "close")
     assert case.state == CaseState.CLOSED and case.closed_at is not None

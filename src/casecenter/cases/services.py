@@ -35,7 +35,7 @@ from casecenter.cases.models import (
     PartyRole,
     Person,
 )
-from casecenter.cases.workflow import TRANSITIONS, applies
+from casecenter.cases.workflow import GUARDS, TRANSITIONS, applies
 from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.outbox.services import emit
 from casecenter.privacy.crypto import blind_index
@@ -284,6 +284,8 @@ def transition_case(
     reason = (reason or "").strip()
     if transition.needs_reason and not reason:
         raise InvalidInput("case.reason_missing", "此操作须说明理由。", "This step needs a reason.")
+    for guard in GUARDS:
+        guard(case, name)
     data: dict[str, Any] = {"transition": name}
     if transition.enforcement:
         data["officers"] = [o.pk for o in require_two_officers(case, officers)]

@@ -14,7 +14,9 @@ and whether it is an enforcement action that needs two officers (F2.6).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -125,3 +127,11 @@ def applies(transition: Transition, kind: str, state: str) -> bool:
 
 def transitions_from(kind: str, state: str) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if applies(t, kind, state)]
+
+
+#: Checks other apps make before a case takes a step: ``guard(case, name)``
+#: raises a domain error to refuse it (the dossiers app: required documents
+#: reviewed). Registered in their ``AppConfig.ready``; run inside the step's
+#: transaction, after the role and state checks.
+GUARDS: list[Callable[[Any, str], None]] = []
+

@@ -20,6 +20,7 @@ from casecenter.cases import services as cases
 from casecenter.cases.models import AssignmentRole, CaseKind, CaseState, PartyRole
 from casecenter.demo import custody, portal
 from casecenter.demo.property import PropertyBuilder
+from casecenter.dossiers import services as dossiers
 from casecenter.incidents import services as incidents
 from casecenter.incidents.models import Channel
 from casecenter.measures import services as measures
@@ -336,15 +337,23 @@ class DemoBuilder:
             step(lead, "start_investigation", officers=[lead, partner])
             if stage < 0.7:
                 return
+            self._reviewed(case, lead, legal, "prosecution_opinion")
             step(legal, "transfer_for_prosecution", "经法制审核，犯罪事实清楚，证据确实充分。")
         else:
             step(lead, "start_investigation", officers=[lead, partner])
             if stage < 0.6:
                 return
+            self._reviewed(case, lead, legal, "admin_decision")
             step(legal, "decide", "依法作出行政拘留五日并处罚款的决定。")
         if stage > 0.85:
             step(lead, "close")
         assert case.state in CaseState.values
+
+    @staticmethod
+    def _reviewed(case, lead: User, legal: User, kind: str) -> None:
+        """The step's document generated into the dossier and approved by legal affairs."""
+        document = dossiers.generate(lead, case, kind)
+        dossiers.review(legal, document, decision="approved", version=document.versions_count)
 
     def _measures(self, case, lead: User, partner: User) -> None:
         """Coercive measures in every state, with clocks met, running and breached."""

@@ -1,0 +1,77 @@
+"""Reads of dossiers: the dossier with its documents and review state, a
+document's file. Each read is audited (a dossier is personal data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from casecenter.accounts.models import User
+from casecenter.audit.services import record
+from casecenter.cases.models import Case
+from casecenter.dossiers import services, storage
+from casecenter.dossiers.models import Document, Dossier, Loan, Review, Version
+from casecenter.errors import NotFound
+
+
+@dataclass
+class DossierView:
+    dossier: Dossier | None
+    documents: list[Document]
+    versions: dict[int, list[Version]]
+    reviews: dict[int, list[Review]]
+    loans: list[Loan]
+    may_write: bool
+    may_review: bool
+    may_lend: bool
+    #: step → what blocks it (only the steps the dossier guards)
+    blocking: dict[str, list[str]]
+
+
+def case_dossier(user: User, case: Case, *, audit: bool = True) -> DossierView:
+    """The case's dossier as ``user`` may see it (NotFound without need-to-know)."""
+    dossier = Dossier.objects.filter(case=case).select_related("case").first()
+    probe = dossier or Dossier(case=case, organisation_id=case.organisation_id)
+    if not services.may_read(user, probe):
+        raise NotFound("dossier.not_found", "卷宗不存在。", "No such dossier.")
+    documents, versions, reviews, loans = [], {}, {}, []
+    if dossier is not None:
+        documents = list(dossier.documents.select_related("created_by"))
+        for v in Version.objects.filter(document__dossier=dossier).select_related("uploaded_by"):
+            versions.setdefault(v.document_id, []).append(v)
+        for r in Review.objects.filter(document__dossier=dossier).select_related("reviewer"):
+            reviews.setdefault(r.document_id, []).append(r)
+        loans = list(dossier.loans.select_related("borrower", "lent_by"))
+    if audit:
+        with transaction.atomic():
+            record(user, "dossier.read", dossier or case, data={"case_id": case.pk})
+    return DossierView(
+        dossier=dossier,
+        documents=documents,
+        versions=versions,
+        reviews=reviews,
+        loans=loans,
+        may_write=services.may_write(user, probe),
+        may_review=services.may_review(user, probe),
+        may_lend=user.role in ("case_management", "legal_affairs"),
+        blocking={step: services.blocking(case, step) for step in services.STEP_DOCUMENTS},
+    )
+
+
+def open_version(user: User, document_id: int, number: int | None = None) -> tuple[Version, object]:
+    """A document's version (the latest by default) and its open file; audited."""
+    document = services.get_document(user, document_id)
+    versions = document.versions.all()
+    version = versions.filter(number=number).first() if number else versions.last()
+    if version is None:
+        raise NotFound("version.not_found", "文书版本不存在。", "No such version.")
+    handle = storage.open_blob(version.storage_name)
+    with transaction.atomic():
+        record(
+            user,
+            "dossier.file_read",
+            document,
+            data={"case_id": document.dossier.case_id, "version": version.number},
+        )
+    return version, handle

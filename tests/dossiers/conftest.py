@@ -1,0 +1,45 @@
+"""A case with a dossier, and small valid files of the types a dossier takes."""
+
+from __future__ import annotations
+
+import pytest
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def pdf(text: str = "") -> bytes:
+    """A distinct small PDF-looking file (the dossier checks the type by its header)."""
+    return PDF + text.encode()
+
+
+@pytest.fixture
+def case(make_case):
+    return make_case()
+
+
+@pytest.fixture
+def dossier(case):
+    from django.db import transaction
+
+    from casecenter.dossiers import services
+
+    with transaction.atomic():
+        return services.dossier_of(case)
+
+
+@pytest.fixture
+def add(officers, dossier):
+    """``add(kind, text)`` — the lead officer adds a document."""
+    from casecenter.dossiers import services
+
+    def make(kind="evidence", text="x", actor=None, **extra):
+        return services.add_document(
+            actor or officers["lead"],
+            dossier,
+            kind=kind,
+            chunks=[pdf(text)],
+            filename=f"{kind}.pdf",
+            **extra,
+        )
+
+    return make
