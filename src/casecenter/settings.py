@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "casecenter.portal",
     "casecenter.custody",
     "casecenter.devices",
+    "casecenter.exchange",
     "casecenter.dossiers",
     "casecenter.web",
     "casecenter.demo",
