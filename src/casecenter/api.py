@@ -86,6 +86,7 @@ def _mount() -> None:
     from casecenter.cases.api import router as cases
     from casecenter.custody.api import router as custody
     from casecenter.devices.api import router as devices
+    from casecenter.dossiers.api import router as dossiers
     from casecenter.incidents.api import router as incidents
     from casecenter.measures.api import router as measures
     from casecenter.portal.api import router as portal
@@ -102,6 +103,7 @@ def _mount() -> None:
     api.add_router("/portal", portal)
     api.add_router("/devices", devices)
     api.add_router("/custody", custody)
+    api.add_router("/dossiers", dossiers)
 
 
 _mount()

@@ -1,8 +1,11 @@
-"""A case with a dossier, and small valid files of the types a dossier takes."""
+"""A case with a dossier, small valid files of the types a dossier takes, and the
+clients of the UI and API tests."""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.supervision.conftest import api  # noqa: F401 - the bearer-token API client
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -43,3 +46,19 @@ def add(officers, dossier):
         )
 
     return make
+
+
+# --- the UI and API tests -------------------------------------------------------------
+
+
+@pytest.fixture
+def browser_of(officers):
+    """A logged-in test client of a user (the UI's default language, Chinese)."""
+    from django.test import Client
+
+    def client_for(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return client_for

@@ -110,6 +110,14 @@ def test_filing_waits_for_the_registration_forms_review(officers, case, add):
     assert case.state == "filed"
 
 
+def test_a_refused_step_names_a_document_whose_title_has_a_slash_in_full(officers, case, add):
+    add("registration_form", title="受案登记表 / 补正")
+    with pytest.raises(InvalidInput) as refused:
+        cases.transition_case(officers["lead"], case, "file", expected_version=case.version)
+    assert "001 受案登记表 / 补正" in refused.value.message_zh
+    assert refused.value.message_en.endswith("reviewed: document 1 pending")
+
+
 def _investigating(officers, case):
     cases.transition_case(officers["lead"], case, "file", expected_version=case.version)
     case.refresh_from_db()
@@ -250,3 +258,20 @@ def services_dossier(case):
 
     with transaction.atomic():
         return services.dossier_of(case)
+
+
+def test_a_secret_cases_documents_are_reviewed_only_by_legal_affairs_assigned_to_it(
+    officers, make_case, make_user
+):
+    from casecenter.accounts.models import Role
+
+    case = make_case(secret=True)
+    document = services.add_case_document(
+        officers["lead"], case, kind="evidence", chunks=[pdf("secret")]
+    )
+    with pytest.raises(PermissionDenied):
+        services.review(officers["legal"], document, decision="approved", version=1)
+    cases.assign_officer(officers["lead"], case, officers["legal"], "supervisor")
+    services.review(officers["legal"], document, decision="approved", version=1)
+    other = make_user("legal-other", Role.LEGAL_AFFAIRS, org="legal")
+    assert not services.may_review(other, document.dossier)

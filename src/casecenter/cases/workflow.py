@@ -134,4 +134,3 @@ def transitions_from(kind: str, state: str) -> list[Transition]:
 #: reviewed). Registered in their ``AppConfig.ready``; run inside the step's
 #: transaction, after the role and state checks.
 GUARDS: list[Callable[[Any, str], None]] = []
-

@@ -6,12 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Q
 
 from casecenter.accounts.models import User
 from casecenter.audit.services import record
+from casecenter.cases import selectors as cases
 from casecenter.cases.models import Case
+from casecenter.cases.workflow import Transition, transitions_from
 from casecenter.dossiers import services, storage
-from casecenter.dossiers.models import Document, Dossier, Loan, Review, Version
+from casecenter.dossiers.models import Document, Dossier, Loan, Review, ReviewState, Version
 from casecenter.errors import NotFound
 
 
@@ -42,7 +45,7 @@ def case_dossier(user: User, case: Case, *, audit: bool = True) -> DossierView:
             versions.setdefault(v.document_id, []).append(v)
         for r in Review.objects.filter(document__dossier=dossier).select_related("reviewer"):
             reviews.setdefault(r.document_id, []).append(r)
-        loans = list(dossier.loans.select_related("borrower", "lent_by"))
+        loans = list(dossier.loans.select_related("borrower", "lent_by", "received_by"))
     if audit:
         with transaction.atomic():
             record(user, "dossier.read", dossier or case, data={"case_id": case.pk})
@@ -59,19 +62,64 @@ def case_dossier(user: User, case: Case, *, audit: bool = True) -> DossierView:
     )
 
 
+def case_for_dossier(user: User, pk: int) -> Case:
+    """A case whose dossier ``user`` may read; NotFound otherwise, as for a case
+    they may not know. Not audited: it leads to a write, which audits itself."""
+    case = cases.get_case(user, pk)
+    probe = Dossier.objects.filter(case=case).first() or Dossier(
+        case=case, organisation_id=case.organisation_id
+    )
+    if not services.may_read(user, probe):
+        raise NotFound("dossier.not_found", "卷宗不存在。", "No such dossier.")
+    return case
+
+
 def open_version(user: User, document_id: int, number: int | None = None) -> tuple[Version, object]:
     """A document's version (the latest by default) and its open file; audited."""
     document = services.get_document(user, document_id)
     versions = document.versions.all()
-    version = versions.filter(number=number).first() if number else versions.last()
+    version = versions.filter(number=number).first() if number is not None else versions.last()
     if version is None:
         raise NotFound("version.not_found", "文书版本不存在。", "No such version.")
-    handle = storage.open_blob(version.storage_name)
-    with transaction.atomic():
+    with transaction.atomic():  # the read is recorded before a byte leaves
         record(
             user,
             "dossier.file_read",
             document,
             data={"case_id": document.dossier.case_id, "version": version.number},
         )
-    return version, handle
+    return version, storage.open_blob(version.storage_name)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The case page's glance at the dossier: counts, the open loan, and what
+    stops the steps the case can take next."""
+
+    documents: int
+    pending: int
+    returned: int
+    loan: Loan | None
+    #: (the step's transition, what blocks it) for the case's next guarded steps
+    next_steps: list[tuple[Transition, list[str]]]
+
+
+def summary(case: Case) -> Summary:
+    """No audit of its own: shown inside the case file, whose read is checked and
+    audited already (titles and review states only, no file)."""
+    counts = Document.objects.filter(dossier__case=case).aggregate(
+        documents=Count("pk"),
+        pending=Count("pk", filter=Q(review_state=ReviewState.PENDING)),
+        returned=Count("pk", filter=Q(review_state=ReviewState.RETURNED)),
+    )
+    loan = (
+        Loan.objects.filter(dossier__case=case, returned_at__isnull=True)
+        .select_related("borrower")
+        .first()
+    )
+    steps = [
+        (t, services.blocking(case, t.name))
+        for t in transitions_from(case.kind, case.state)
+        if t.name in services.STEP_DOCUMENTS
+    ]
+    return Summary(**counts, loan=loan, next_steps=steps)

@@ -95,10 +95,12 @@ def may_write(user: User, dossier: Dossier) -> bool:
 
 
 def may_review(user: User, dossier: Dossier) -> bool:
+    """Legal affairs supervising the case, or assigned to it (a secret case is
+    supervised only by those assigned)."""
     return bool(
         dossier.case_id
         and user.role == Role.LEGAL_AFFAIRS
-        and access.is_supervising(user, dossier.case)
+        and (access.is_supervising(user, dossier.case) or access.is_assigned(user, dossier.case))
     )
 
 
@@ -125,9 +127,15 @@ def dossier_of(case: Case) -> Dossier:
     """The case's dossier, made on first use (inside the caller's transaction)."""
     dossier = Dossier.objects.filter(case=case).first()
     if dossier is None:
-        dossier = Dossier.objects.create(
-            organisation_id=case.organisation_id, case=case, title=f"{case.number} {case.title}"
-        )
+        try:
+            with transaction.atomic():  # two first writes at once: one makes it
+                dossier = Dossier.objects.create(
+                    organisation_id=case.organisation_id,
+                    case=case,
+                    title=f"{case.number} {case.title}",
+                )
+        except IntegrityError:
+            dossier = Dossier.objects.get(case=case)
     return dossier
 
 
@@ -138,6 +146,13 @@ def _title(kind: str, title: str) -> str:
             "document.kind", f"未知的文书类型：{kind}", f"Unknown document kind {kind!r}."
         )
     return title or str(K(kind).label)
+
+
+@transaction.atomic
+def add_case_document(actor: User, case: Case, **document: Any) -> Document:
+    """``add_document`` on the case's dossier, made on first use in the same
+    transaction (a refused upload leaves no empty dossier behind)."""
+    return add_document(actor, dossier_of(case), **document)
 
 
 def _initial_state(dossier: Dossier, kind: str, source: str) -> str:
@@ -393,9 +408,9 @@ def guard_step(case: Case, step: str) -> None:
         raise InvalidInput(
             "dossier.unreviewed",
             "卷宗文书未经法制审核，不能进行此步骤："
-            + "；".join(p.split(" / ")[0] for p in problems),
+            + "；".join(p.rsplit(" / ", 1)[0] for p in problems),
             "The dossier's documents are not all reviewed: "
-            + "; ".join(p.split(" / ")[-1] for p in problems),
+            + "; ".join(p.rsplit(" / ", 1)[-1] for p in problems),
             problems=problems,
         )
 
@@ -515,6 +530,12 @@ def lend(
 
 
 @transaction.atomic
+def lend_case_dossier(actor: User, case: Case, **loan: Any) -> Loan:
+    """``lend`` the case's paper dossier (the dossier made on first use, as above)."""
+    return lend(actor, dossier_of(case), **loan)
+
+
+@transaction.atomic
 def return_loan(actor: User, loan: Loan, *, at: datetime | None = None) -> Loan:
     loan = (
         Loan.objects.select_for_update(of=("self",)).select_related("dossier__case").get(pk=loan.pk)
@@ -542,3 +563,10 @@ def get_document(user: User, pk: int) -> Document:
     if document is None or not may_read(user, document.dossier):
         raise NotFound("document.not_found", "文书不存在。", "No such document.")
     return document
+
+
+def get_loan(user: User, pk: int) -> Loan:
+    loan = Loan.objects.select_related("dossier__case").filter(pk=pk).first()
+    if loan is None or not may_read(user, loan.dossier):
+        raise NotFound("loan.not_found", "借阅记录不存在。", "No such loan.")
+    return loan

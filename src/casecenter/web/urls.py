@@ -35,4 +35,5 @@ urlpatterns = [
     path("", include("casecenter.supervision.urls")),
     path("property/", include("casecenter.property.urls")),
     path("custody/", include("casecenter.custody.urls")),
+    path("", include("casecenter.dossiers.urls")),
 ]
