@@ -229,6 +229,6 @@ def test_the_map_shows_each_persons_summons_clock_beside_the_time_in_area(
     device_events("WB-00", "presence", zone="HH-1", event="enter")
     page = _client(center.desk).get("/custody/", headers={"HX-Request": "true"}).content.decode()
     cell = page[page.index('data-testid="stay-clock"') - 30 :]
-    assert f'class="clock {state}"' in cell[:60]
+    assert f'clock {state}" data-testid="stay-clock"' in cell[:70]
     assert "传唤、拘传持续时间" in cell[:300]
     assert ("超过" if state == "over" else "剩余") in cell[:400]

@@ -39,12 +39,12 @@ def legal_basis(value: str) -> str:
 
 
 @register.filter
-def duration_text(value: timedelta | None) -> str:
-    """``2 hours``, ``1 day`` … in the user's language."""
+def duration_text(value: timedelta | None, depth: int = 2) -> str:
+    """``2 hours, 5 minutes``, ``1 day`` … in the user's language; ``depth`` units."""
     if not value:
         return "0"
     now = timezone.now()
-    return timesince(now - value, now, depth=2)
+    return timesince(now - value, now, depth=int(depth))
 
 
 @register.filter
