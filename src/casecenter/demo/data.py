@@ -17,8 +17,9 @@ from django.utils import timezone
 from casecenter import law
 from casecenter.accounts.models import Organisation, OrganisationKind, Role, Unit, User
 from casecenter.cases import services as cases
-from casecenter.cases.models import AssignmentRole, CaseKind, CaseState, PartyRole
+from casecenter.cases.models import Assignment, AssignmentRole, Case, CaseKind, CaseState, PartyRole
 from casecenter.demo import custody, portal
+from casecenter.demo import dossiers as demo_dossiers
 from casecenter.demo.property import PropertyBuilder
 from casecenter.dossiers import services as dossiers
 from casecenter.incidents import services as incidents
@@ -331,16 +332,19 @@ class DemoBuilder:
             if stage < 0.36:
                 step(legal, "refuse_filing", "经审查，没有犯罪事实，不予立案。")
                 return
+            demo_dossiers.registration_form(case, lead, legal)
             step(lead, "file", "经审查，有犯罪事实需要追究刑事责任，决定立案。")
             if stage < 0.45:
                 return
             step(lead, "start_investigation", officers=[lead, partner])
+            demo_dossiers.records(case, lead, legal, self.rng, settled=stage >= 0.7)
             if stage < 0.7:
                 return
             self._reviewed(case, lead, legal, "prosecution_opinion")
             step(legal, "transfer_for_prosecution", "经法制审核，犯罪事实清楚，证据确实充分。")
         else:
             step(lead, "start_investigation", officers=[lead, partner])
+            demo_dossiers.records(case, lead, legal, self.rng, settled=stage >= 0.6)
             if stage < 0.6:
                 return
             self._reviewed(case, lead, legal, "admin_decision")
@@ -348,6 +352,23 @@ class DemoBuilder:
         if stage > 0.85:
             step(lead, "close")
         assert case.state in CaseState.values
+
+    def lend_dossiers(self, users: dict[str, User]) -> None:
+        """A few investigating cases' paper dossiers lent to their lead officers."""
+        manager = users["chenjing"]
+        out = list(
+            Case.objects.filter(
+                organisation=manager.organisation, state=CaseState.INVESTIGATING, secret=False
+            ).order_by("pk")[:4]
+        )
+        leads = {
+            a.case_id: a.user
+            for a in Assignment.objects.filter(
+                case__in=out, role=AssignmentRole.LEAD, ended_at__isnull=True
+            ).select_related("user")
+        }
+        with transaction.atomic():
+            demo_dossiers.loans(out, manager, leads)
 
     @staticmethod
     def _reviewed(case, lead: User, legal: User, kind: str) -> None:
@@ -470,6 +491,7 @@ def load(count: int = 300, progress: Callable[[int, int], None] | None = None) -
     builder = DemoBuilder(progress=progress)
     users = builder.organisations_and_users()
     builder.cases(users, count)
+    builder.lend_dossiers(users)  # paper dossiers out, one overdue
     PropertyBuilder(builder.rng, users).build()  # the center's rooms and seized items
     portal.build(builder.rng)  # receipts, ratings, messages (three overdue)
     center = custody.build_center(users)  # the area's plan, cameras, wristbands, badges
