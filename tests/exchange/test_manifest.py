@@ -607,6 +607,7 @@ def tampered(tmp_path) -> Path:
 KEY_B64 = public_key_b64(KEY.public_key())
 
 
+@pytest.mark.django_db  # the command also trusts the keys registered in the database
 def test_command_verifies_a_good_package_and_exits_0(zipped):
     code, out = run("verify", str(zipped), "--key", KEY_B64)
     lines = out.splitlines()
@@ -617,6 +618,7 @@ def test_command_verifies_a_good_package_and_exits_0(zipped):
     assert "案件 / case       ZGC-XS-2026-00042 电动车被盗案" in lines
 
 
+@pytest.mark.django_db  # the command also trusts the keys registered in the database
 def test_command_refuses_a_tampered_package_naming_the_file_and_exits_1(tampered):
     code, out = run("verify", str(tampered), "--key", KEY_B64)
     assert code == 1
@@ -627,6 +629,7 @@ def test_command_refuses_a_tampered_package_naming_the_file_and_exits_1(tampered
     assert "  OK    documents/0001-acceptance-v1.pdf" in out
 
 
+@pytest.mark.django_db  # the command also trusts the keys registered in the database
 def test_command_without_a_trusted_key_refuses_and_says_how_to_give_one(zipped):
     code, out = run("verify", str(zipped))
     assert code == 1
@@ -634,6 +637,7 @@ def test_command_without_a_trusted_key_refuses_and_says_how_to_give_one(zipped):
     assert "no trusted key given (--key, --key-file)" in out
 
 
+@pytest.mark.django_db  # the command also trusts the keys registered in the database
 def test_command_trusting_the_embedded_key_says_the_signer_was_not_checked(zipped):
     code, out = run("verify", str(zipped), "--trust-embedded")
     assert code == 0
@@ -643,6 +647,7 @@ def test_command_trusting_the_embedded_key_says_the_signer_was_not_checked(zippe
     assert "embedded key only, NOT checked" in out
 
 
+@pytest.mark.django_db  # the command also trusts the keys registered in the database
 def test_command_reads_keys_from_files_base64_or_pem(zipped, tmp_path):
     listed = tmp_path / "keys.txt"
     listed.write_text(f"# 检察院的可信密钥\n{public_key_b64(OTHER.public_key())}\n\n{KEY_B64}\n")
@@ -654,6 +659,7 @@ def test_command_reads_keys_from_files_base64_or_pem(zipped, tmp_path):
     assert run("verify", str(zipped), "--key-file", str(pem))[0] == 0
 
 
+@pytest.mark.django_db  # the command also trusts the keys registered in the database
 def test_command_prints_the_verdict_as_json(tampered):
     code, out = run("verify", str(tampered), "--key", KEY_B64, "--json")
     report = json.loads(out)
@@ -665,6 +671,7 @@ def test_command_prints_the_verdict_as_json(tampered):
     assert report["manifest"]["package"] == "ZGC-YJ-2026-0007"
 
 
+@pytest.mark.django_db  # the command also trusts the keys registered in the database
 def test_command_shortens_a_long_list_of_reasons(tmp_path):
     files = {f"documents/{n:04d}.pdf": b"x" * n for n in range(1, 9)}
     members = [
@@ -678,6 +685,7 @@ def test_command_shortens_a_long_list_of_reasons(tmp_path):
     assert out.splitlines()[-1].endswith("file.size documents/0005.pdf; 另有 3 项 / and 3 more")
 
 
+@pytest.mark.django_db  # the command also trusts the keys registered in the database
 def test_command_usage_errors_are_command_errors_with_exit_code_2(zipped, tmp_path):
     for args in (
         ("verify", str(tmp_path / "no-such.zip")),
@@ -689,6 +697,7 @@ def test_command_usage_errors_are_command_errors_with_exit_code_2(zipped, tmp_pa
         assert error.value.returncode == 2
 
 
+@pytest.mark.django_db  # the command also trusts the keys registered in the database
 def test_command_reports_a_non_zip_as_malformed(tmp_path):
     path = tmp_path / "not.zip"
     path.write_bytes(b"%PDF-1.7 this is not a zip")

@@ -33,10 +33,23 @@ from casecenter.exchange.manifest import (
 MAX_REASONS = 5
 
 
+def registered_keys() -> dict[str, Ed25519PublicKey]:
+    """The organisations' keys in this installation's database, if it has one
+    (verifying a file works without a database: then there are none)."""
+    from django.db import DatabaseError
+
+    from casecenter.exchange import keys
+
+    try:
+        return keys.trusted()
+    except DatabaseError:
+        return {}
+
+
 def trusted_keys(extra: list[str]) -> dict[str, Ed25519PublicKey]:
-    """The public keys a package may be signed with, by key id: the base64 keys given
-    (``--key``, ``--key-file``). The organisations' registered keys join here later."""
-    keys: dict[str, Ed25519PublicKey] = {}
+    """The public keys a package may be signed with, by key id: the organisations'
+    registered keys and the base64 keys given (``--key``, ``--key-file``)."""
+    keys: dict[str, Ed25519PublicKey] = registered_keys()
     for text in extra:
         try:
             key = load_public_key(text)
@@ -66,7 +79,10 @@ def read_key_file(path: str) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Work with signed hand-over packages (移交材料包): verify one."
+    help = (
+        "Work with signed hand-over packages (移交材料包): verify one, or print an "
+        "organisation's public key."
+    )
     requires_system_checks: list[str] = []  # works on a file; needs no database
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -99,6 +115,26 @@ class Command(BaseCommand):
         verify.add_argument(
             "--json", action="store_true", dest="as_json", help="print the verdict as JSON"
         )
+        key = commands.add_parser(
+            "key", help="print an organisation's public signing key (for --key-file elsewhere)"
+        )
+        key.add_argument("organisation", metavar="ORG", help="the organisation's code")
+        key.add_argument(
+            "--rotate", action="store_true", help="retire the key in use and make a new one"
+        )
+
+    def handle_key(self, *, organisation: str, rotate: bool, **_: Any) -> None:
+        """Print an organisation's public key (made on first use) for verifiers
+        outside casecenter; ``--rotate`` retires it and makes a new one."""
+        from casecenter.accounts.models import Organisation
+        from casecenter.exchange import keys
+
+        org = Organisation.objects.filter(code=organisation).first()
+        if org is None:
+            raise CommandError(f"no organisation with code {organisation!r}", returncode=2)
+        key = keys.rotate(org) if rotate else keys.active_key(org)
+        self.stdout.write(f"# {org.code} {org.name} key id {key.key_id}")
+        self.stdout.write(key.public_key)
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"handle_{options['subcommand']}")(**options)
