@@ -275,3 +275,12 @@ def test_a_secret_cases_documents_are_reviewed_only_by_legal_affairs_assigned_to
     services.review(officers["legal"], document, decision="approved", version=1)
     other = make_user("legal-other", Role.LEGAL_AFFAIRS, org="legal")
     assert not services.may_review(other, document.dossier)
+
+
+def test_only_the_documents_of_the_cases_kind_are_generated(officers, make_case):
+    criminal, administrative = make_case(), make_case(kind="administrative", category="assault")
+    assert "admin_decision" not in services.generated_kinds(criminal)
+    assert "prosecution_opinion" not in services.generated_kinds(administrative)
+    with pytest.raises(InvalidInput):
+        services.generate(officers["lead"], criminal, "admin_decision")
+    assert services.generate(officers["lead"], administrative, "admin_decision").generated

@@ -418,13 +418,26 @@ def guard_step(case: Case, step: str) -> None:
 # --- generated documents --------------------------------------------------------------
 
 
+#: generated kinds that belong to one kind of case only
+GENERATED_FOR = {
+    K.PROSECUTION_OPINION: "criminal",
+    K.FAST_TRACK_OPINION: "criminal",
+    K.ADMIN_DECISION: "administrative",
+}
+
+
+def generated_kinds(case: Case) -> list[str]:
+    """The documents casecenter can render for ``case`` (by the case's kind)."""
+    return [k for k in GENERATED if GENERATED_FOR.get(k, case.kind) == case.kind]
+
+
 def render(case: Case, kind: str, **extra: Any) -> bytes:
     """The document of ``kind`` rendered from the case's data (Chinese, printable)."""
-    if kind not in GENERATED:
+    if kind not in generated_kinds(case):
         raise InvalidInput(
             "document.not_generated",
-            "该类文书不能由系统生成。",
-            f"casecenter does not generate {kind} documents.",
+            "该类文书不能由系统为此案件生成。",
+            f"casecenter does not generate {kind} documents for this case.",
         )
     parties = list(case.parties.select_related("person").order_by("pk"))
     with translation.override("zh-hans"):

@@ -112,7 +112,9 @@ def dossier_page(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "document_form": DocumentForm(auto_id="id_new_%s") if view.may_write else None,
             "generated_kinds": (
-                [(k, DocumentKind(k).label) for k in services.GENERATED] if view.may_write else []
+                [(k, DocumentKind(k).label) for k in services.generated_kinds(case)]
+                if view.may_write
+                else []
             ),
             "open_loan": open_loan,
             "past_loans": [loan for loan in loans if loan.returned_at is not None],
