@@ -30,6 +30,7 @@ from casecenter.custody.models import (
 )
 from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.measures.models import Measure
+from casecenter.moments import past_moment
 from casecenter.outbox.services import emit
 
 #: who registers people in and out of the area
@@ -85,11 +86,7 @@ def register_entry(
     _require_desk(actor, center)
     case = Case.objects.select_for_update(of=("self",)).get(pk=party.case_id)
     _check_case(actor, case)
-    at = at or timezone.now()
-    if at > timezone.now():
-        raise InvalidInput(
-            "custody.future", "入区时间不能晚于现在。", "Entry cannot be in the future."
-        )
+    at = past_moment(at, code="custody", what_zh="入区时间", what_en="entry")
     if party.role not in HELD_ROLES:
         raise InvalidInput(
             "custody.party_role",

@@ -42,6 +42,7 @@ from casecenter.dossiers.models import (
     Version,
 )
 from casecenter.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from casecenter.moments import past_moment
 from casecenter.outbox.services import emit
 from casecenter.supervision import services as clocks
 
@@ -110,14 +111,7 @@ def _require(allowed: bool, code: str, zh: str, en: str) -> None:
 
 
 def _when(at: datetime | None) -> datetime:
-    at = at or timezone.now()
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
-    if at > timezone.now() + timedelta(minutes=5):
-        raise InvalidInput(
-            "dossier.future", "时间不能晚于现在。", "The time cannot be in the future."
-        )
-    return at
+    return past_moment(at, code="dossier", what_zh="时间", what_en="time")
 
 
 # --- dossiers and documents ----------------------------------------------------------

@@ -9,10 +9,9 @@ the table below, in one place.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from casecenter import law
 from casecenter.accounts.models import User
@@ -21,6 +20,7 @@ from casecenter.cases.models import Case, CaseEvent, CaseKind, Party, PartyRole
 from casecenter.cases.services import log_event, require_two_officers
 from casecenter.errors import InvalidInput, PermissionDenied
 from casecenter.measures.models import Measure, MeasureEvent, MeasureKind
+from casecenter.moments import past_moment
 from casecenter.supervision import services as clocks
 
 K, E = MeasureKind, MeasureEvent.Kind
@@ -92,15 +92,7 @@ def starting_clocks(measure: Measure) -> list[str]:
 
 
 def _check_time(at: datetime, what_zh: str, what_en: str) -> datetime:
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
-    if at > timezone.now() + timedelta(minutes=5):
-        raise InvalidInput(
-            "measure.future", f"{what_zh}不能晚于现在。", f"The {what_en} cannot be in the future."
-        )
-    if at.year < 1990:
-        raise InvalidInput("measure.too_old", f"{what_zh}有误。", f"The {what_en} is implausible.")
-    return at
+    return past_moment(at, code="measure", what_zh=what_zh, what_en=what_en)
 
 
 def _require_officer(actor: User, case: Case) -> None:

@@ -15,7 +15,7 @@ second finds the item already moved and is refused.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,6 +31,7 @@ from casecenter.cases import access
 from casecenter.cases.models import Case, CaseEvent, Party
 from casecenter.cases.services import log_event, require_two_officers
 from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.moments import past_moment
 from casecenter.outbox.services import emit
 from casecenter.property.counting import compare
 from casecenter.property.models import (
@@ -54,12 +55,7 @@ TRANSFER_KINDS = {OrganisationKind.PROCURATORATE, OrganisationKind.COURT}
 
 
 def _when(at: datetime | None, what: str) -> datetime:
-    at = at or timezone.now()
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
-    if at > timezone.now() + timedelta(minutes=5) or at.year < 1990:
-        raise InvalidInput("property.time", f"{what}时间有误。", f"The {what} time is implausible.")
-    return at
+    return past_moment(at, code="property", what_zh=f"{what}时间", what_en=f"{what} time")
 
 
 def _locked(item: Item, *allowed: str) -> Item:
