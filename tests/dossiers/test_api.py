@@ -100,7 +100,7 @@ def test_the_whole_walk_of_a_document_through_the_api(api, officers, case):
     assert dossier["may_review"] and dossier["may_write"] and dossier["may_lend"]
     assert [x["purpose"] for x in dossier["loans"]] == ["补充侦查"]
     assert set(dossier["blocking"]) == {"file", "transfer_for_prosecution", "decide"}
-    assert any("002" in p for p in dossier["blocking"]["transfer_for_prosecution"])
+    assert any("002" in p["zh"] for p in dossier["blocking"]["transfer_for_prosecution"])
     assert AuditEntry.objects.filter(action="dossier.read", actor_id=officers["legal"].pk).exists()
 
 

@@ -64,6 +64,11 @@ class LoanOut(Schema):
     received_by: str | None
 
 
+class BlockerOut(Schema):
+    zh: str
+    en: str
+
+
 class DossierOut(Schema):
     id: int | None
     case_id: int
@@ -71,8 +76,8 @@ class DossierOut(Schema):
     paper: bool
     documents: list[DocumentOut]
     loans: list[LoanOut]
-    #: step → what blocks it ("中文 / English"; empty: nothing)
-    blocking: dict[str, list[str]]
+    #: step → what blocks it, each in both languages (empty: nothing)
+    blocking: dict[str, list[BlockerOut]]
     may_write: bool
     may_review: bool
     may_lend: bool

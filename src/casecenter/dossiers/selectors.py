@@ -29,7 +29,7 @@ class DossierView:
     may_review: bool
     may_lend: bool
     #: step → what blocks it (only the steps the dossier guards)
-    blocking: dict[str, list[str]]
+    blocking: dict[str, list[dict[str, str]]]
 
 
 def case_dossier(user: User, case: Case, *, audit: bool = True) -> DossierView:
@@ -57,7 +57,8 @@ def case_dossier(user: User, case: Case, *, audit: bool = True) -> DossierView:
         loans=loans,
         may_write=services.may_write(user, probe),
         may_review=services.may_review(user, probe),
-        may_lend=user.role in ("case_management", "legal_affairs"),
+        # a dossier not made yet has its paper file in the archive
+        may_lend=services.may_lend(user, probe) and probe.paper,
         blocking={step: services.blocking(case, step) for step in services.STEP_DOCUMENTS},
     )
 

@@ -95,6 +95,15 @@ def may_write(user: User, dossier: Dossier) -> bool:
     return user.organisation_id == dossier.organisation_id and user.role != Role.ADMIN
 
 
+#: who lends the paper dossiers and takes them back
+LENDING_ROLES = frozenset({Role.CASE_MANAGEMENT, Role.LEGAL_AFFAIRS})
+
+
+def may_lend(user: User, dossier: Dossier) -> bool:
+    """Whether ``user`` lends (and takes back) this case's paper dossier."""
+    return user.role in LENDING_ROLES and may_read(user, dossier)
+
+
 def may_review(user: User, dossier: Dossier) -> bool:
     """Legal affairs supervising the case, or assigned to it (a secret case is
     supervised only by those assigned)."""
@@ -371,25 +380,33 @@ def review(
     return decided
 
 
-def blocking(case: Case, step: str) -> list[str]:
-    """What stops ``case`` from taking ``step``, in words (empty: nothing)."""
+def blocking(case: Case, step: str) -> list[dict[str, str]]:
+    """What stops ``case`` from taking ``step``, each in both languages
+    (``{"zh": …, "en": …}``; empty: nothing)."""
     required, must_be_approved = STEP_DOCUMENTS.get(step, (frozenset(), frozenset()))
     documents = list(Document.objects.filter(dossier__case=case))
     problems = []
-    if required and not any(
-        d.kind in required and d.review_state == ReviewState.APPROVED for d in documents
-    ):
-        names = "、".join(str(K(k).label) for k in sorted(required))
-        problems.append(f"缺少经审核的{names} / an approved {' or '.join(sorted(required))}")
-    for d in documents:
-        checked = d.review_state != ReviewState.NOT_REQUIRED and (
-            must_be_approved == "*" or d.kind in must_be_approved or d.kind in required
-        )
-        if checked and d.review_state != ReviewState.APPROVED:
+    with translation.override("zh-hans"):
+        if required and not any(
+            d.kind in required and d.review_state == ReviewState.APPROVED for d in documents
+        ):
             problems.append(
-                f"{d.number:03d} {d.title}：{ReviewState(d.review_state).label}"
-                f" / document {d.number} {d.review_state}"
+                {
+                    "zh": f"缺少经审核的{'、'.join(str(K(k).label) for k in sorted(required))}",
+                    "en": f"an approved {' or '.join(sorted(required))}",
+                }
             )
+        for d in documents:
+            checked = d.review_state != ReviewState.NOT_REQUIRED and (
+                must_be_approved == "*" or d.kind in must_be_approved or d.kind in required
+            )
+            if checked and d.review_state != ReviewState.APPROVED:
+                problems.append(
+                    {
+                        "zh": f"{d.number:03d} {d.title}：{ReviewState(d.review_state).label}",
+                        "en": f"document {d.number} {d.review_state}",
+                    }
+                )
     return problems
 
 
@@ -401,10 +418,8 @@ def guard_step(case: Case, step: str) -> None:
     if problems:
         raise InvalidInput(
             "dossier.unreviewed",
-            "卷宗文书未经法制审核，不能进行此步骤："
-            + "；".join(p.rsplit(" / ", 1)[0] for p in problems),
-            "The dossier's documents are not all reviewed: "
-            + "; ".join(p.rsplit(" / ", 1)[-1] for p in problems),
+            "卷宗文书未经法制审核，不能进行此步骤：" + "；".join(p["zh"] for p in problems),
+            "The dossier's documents are not all reviewed: " + "; ".join(p["en"] for p in problems),
             problems=problems,
         )
 
@@ -486,7 +501,7 @@ def lend(
     """Lend the paper dossier; due back under ``dossier.return``."""
     dossier = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
     _require(
-        actor.role in (Role.CASE_MANAGEMENT, Role.LEGAL_AFFAIRS) and may_read(actor, dossier),
+        may_lend(actor, dossier),
         "dossier.lend",
         "只有案管或法制部门可以借出纸质卷宗。",
         "Only the case-management group or legal affairs lend paper dossiers.",
@@ -548,7 +563,7 @@ def return_loan(actor: User, loan: Loan, *, at: datetime | None = None) -> Loan:
         Loan.objects.select_for_update(of=("self",)).select_related("dossier__case").get(pk=loan.pk)
     )
     _require(
-        actor.role in (Role.CASE_MANAGEMENT, Role.LEGAL_AFFAIRS) and may_read(actor, loan.dossier),
+        may_lend(actor, loan.dossier),
         "dossier.lend",
         "只有案管或法制部门可以收回纸质卷宗。",
         "Only the case-management group or legal affairs take paper dossiers back.",

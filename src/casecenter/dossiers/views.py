@@ -97,7 +97,6 @@ def dossier_page(request: HttpRequest, pk: int) -> HttpResponse:
     view = get_object_or_404_domain(selectors.case_dossier, request.user, case)
     loans = view.loans
     open_loan = next((loan for loan in loans if loan.returned_at is None), None)
-    may_lend = view.may_lend and (view.dossier is None or view.dossier.paper)
     return render(
         request,
         "dossiers/dossier.html",
@@ -118,8 +117,8 @@ def dossier_page(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "open_loan": open_loan,
             "past_loans": [loan for loan in loans if loan.returned_at is not None],
-            "may_lend": may_lend,
-            "lend_form": LendForm(case=case) if may_lend and open_loan is None else None,
+            "may_lend": view.may_lend,
+            "lend_form": LendForm(case=case) if view.may_lend and open_loan is None else None,
             "now": timezone.now(),
         },
     )

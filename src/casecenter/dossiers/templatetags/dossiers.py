@@ -1,9 +1,8 @@
-"""The case page's "Dossier" card, and the words of what blocks a step."""
+"""The case page's "Dossier" card."""
 
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import get_language
 
 from casecenter.cases.models import Case
 from casecenter.dossiers import selectors
@@ -17,12 +16,3 @@ def dossier_card(case: Case) -> dict:
     the case's next guarded step. Shown inside the case file, whose read is
     checked and audited already: no audit entry of its own."""
     return {"case": case, "summary": selectors.summary(case)}
-
-
-@register.filter
-def in_language(problem: str) -> str:
-    """One of ``services.blocking``'s "中文 / English" problems in the page's language."""
-    chinese, _, english = str(problem).rpartition(" / ")
-    if not chinese:
-        return english
-    return english if (get_language() or "").startswith("en") else chinese
