@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from casecenter import law
 from casecenter.cases import services as cases
-from casecenter.dossiers import services, storage
+from casecenter.dossiers import selectors, services, storage
 from casecenter.dossiers.models import Document, Review, ReviewState, Version
-from casecenter.errors import Conflict, InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from casecenter.supervision.models import Deadline
 from tests.dossiers.conftest import pdf
 
@@ -62,8 +62,8 @@ def test_only_the_cases_officers_write_and_other_organisations_never_read(office
     assert services.may_read(officers["legal"], dossier)
     for who in ("judge", "stranger", "bystander"):
         assert not services.may_read(officers[who], dossier)
-        with pytest.raises(services.NotFound):
-            services.get_document(officers[who], document.pk)
+        with pytest.raises(NotFound):
+            selectors.get_document(officers[who], document.pk)
 
 
 def test_a_new_version_keeps_the_old_and_goes_back_to_review(officers, add):

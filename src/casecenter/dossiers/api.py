@@ -63,7 +63,7 @@ def add_version(
 ):
     """Upload a new version (multipart: ``file``, ``note``, ``expected_versions`` =
     the versions you saw; 409 when there is a newer one). It goes back to review."""
-    document = services.get_document(request.auth, document_id)
+    document = selectors.get_document(request.auth, document_id)
     services.add_version(
         request.auth,
         document,
@@ -72,14 +72,14 @@ def add_version(
         note=payload.note,
         expected_versions=payload.expected_versions,
     )
-    return Status(201, document_out(services.get_document(request.auth, document_id)))
+    return Status(201, document_out(selectors.get_document(request.auth, document_id)))
 
 
 @router.post("/documents/{document_id}/review", response=DocumentOut)
 def review(request: HttpRequest, document_id: Id, payload: ReviewIn):
     """Approve or return (with reasons) the latest version, ``version`` being the one
     you read: a newer version, or a decision already made, is 409."""
-    document = services.get_document(request.auth, document_id)
+    document = selectors.get_document(request.auth, document_id)
     services.review(
         request.auth,
         document,
@@ -87,7 +87,7 @@ def review(request: HttpRequest, document_id: Id, payload: ReviewIn):
         version=payload.version,
         reasons=payload.reasons,
     )
-    return document_out(services.get_document(request.auth, document_id))
+    return document_out(selectors.get_document(request.auth, document_id))
 
 
 @router.post("/cases/{case_id}/generate", response={201: DocumentOut})
@@ -126,5 +126,5 @@ def lend(request: HttpRequest, case_id: Id, payload: LoanIn):
 @router.post("/loans/{loan_id}/return", response=LoanOut)
 def return_loan(request: HttpRequest, loan_id: Id):
     """The paper dossier is back; its return clock is met."""
-    loan = services.get_loan(request.auth, loan_id)
+    loan = selectors.get_loan(request.auth, loan_id)
     return loan_out(services.return_loan(request.auth, loan))

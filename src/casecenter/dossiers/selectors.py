@@ -77,7 +77,7 @@ def case_for_dossier(user: User, pk: int) -> Case:
 
 def open_version(user: User, document_id: int, number: int | None = None) -> tuple[Version, object]:
     """A document's version (the latest by default) and its open file; audited."""
-    document = services.get_document(user, document_id)
+    document = get_document(user, document_id)
     versions = document.versions.all()
     version = versions.filter(number=number).first() if number is not None else versions.last()
     if version is None:
@@ -124,3 +124,17 @@ def summary(case: Case) -> Summary:
         if t.name in services.STEP_DOCUMENTS
     ]
     return Summary(**counts, loan=loan, next_steps=steps)
+
+
+def get_document(user: User, pk: int) -> Document:
+    document = Document.objects.select_related("dossier__case").filter(pk=pk).first()
+    if document is None or not services.may_read(user, document.dossier):
+        raise NotFound("document.not_found", "文书不存在。", "No such document.")
+    return document
+
+
+def get_loan(user: User, pk: int) -> Loan:
+    loan = Loan.objects.select_related("dossier__case").filter(pk=pk).first()
+    if loan is None or not services.may_read(user, loan.dossier):
+        raise NotFound("loan.not_found", "借阅记录不存在。", "No such loan.")
+    return loan

@@ -41,7 +41,7 @@ from casecenter.dossiers.models import (
     ReviewState,
     Version,
 )
-from casecenter.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.moments import past_moment
 from casecenter.outbox.services import emit
 from casecenter.supervision import services as clocks
@@ -577,18 +577,4 @@ def return_loan(actor: User, loan: Loan, *, at: datetime | None = None) -> Loan:
         actor, loan.dossier.case, [LOAN_RULE], at=loan.returned_at, subject=f"loan:{loan.pk}"
     )
     record(actor, "dossier.returned", loan.dossier, data={"case_id": loan.dossier.case_id})
-    return loan
-
-
-def get_document(user: User, pk: int) -> Document:
-    document = Document.objects.select_related("dossier__case").filter(pk=pk).first()
-    if document is None or not may_read(user, document.dossier):
-        raise NotFound("document.not_found", "文书不存在。", "No such document.")
-    return document
-
-
-def get_loan(user: User, pk: int) -> Loan:
-    loan = Loan.objects.select_related("dossier__case").filter(pk=pk).first()
-    if loan is None or not may_read(user, loan.dossier):
-        raise NotFound("loan.not_found", "借阅记录不存在。", "No such loan.")
     return loan

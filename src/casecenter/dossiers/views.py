@@ -61,7 +61,7 @@ def _page(case: Case) -> str:
 
 def _case_document(request: HttpRequest, pk: int) -> Document:
     """A document of a case's dossier the viewer may read (this page's documents)."""
-    document = get_object_or_404_domain(services.get_document, request.user, pk)
+    document = get_object_or_404_domain(selectors.get_document, request.user, pk)
     if document.dossier.case_id is None:
         raise Http404
     return document
@@ -215,7 +215,7 @@ def lend(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def return_loan(request: HttpRequest, pk: int) -> HttpResponse:
-    loan = get_object_or_404_domain(services.get_loan, request.user, pk)
+    loan = get_object_or_404_domain(selectors.get_loan, request.user, pk)
     run_service(
         request,
         lambda: services.return_loan(request.user, loan),
