@@ -95,6 +95,12 @@ EXPECTED: dict[tuple[str, str], datetime] = {
     # 3 working days: Wed 03-12, Thu 03-13, Fri 03-14
     ("portal.message_reply", "default"): at("2025-03-15 00:00"),
     ("dossier.return", "default"): at("2025-03-19 00:00"),
+    # hand-over packages are signed for within 24 h (policy)
+    ("exchange.receive", "default"): at("2025-03-12 09:20"),
+    # three-level response (policy): 1 h, 4 h, 24 h
+    ("response.level1", "default"): at("2025-03-11 10:20"),
+    ("response.level2", "default"): at("2025-03-11 13:20"),
+    ("response.level3", "default"): at("2025-03-12 09:20"),
     ("dsr.answer", "default"): at("2025-03-27 00:00"),
 }
 
@@ -323,6 +329,8 @@ def test_the_catalogue_lists_the_unclocked_rules_of_law_md():
         "custody.lawyer_audio",
         "custody.vitals",
         "custody.strap",
+        # fast-track stage targets: each clock's due moment is capture + its stage's hours
+        "fast_track.stage",
     }
 
 

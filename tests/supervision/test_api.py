@@ -245,7 +245,7 @@ def test_statute_rules_tune_their_practice_only(api, admin):
 @pytest.mark.parametrize(
     "body",
     [
-        {"audience": ["judge"]},
+        {"audience": ["defence_lawyer"]},
         {"audience": "case_management"},
         {"severity": "apocalyptic"},
         {"warn_before_minutes": -1},

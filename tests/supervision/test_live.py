@@ -135,6 +135,10 @@ def test_the_stream_ends_by_itself(monkeypatch, officers):
     assert live.open_streams() == before
 
 
-def test_only_logged_in_police_may_listen(officers):
+def test_only_logged_in_people_who_receive_alerts_may_listen(officers, make_user):
+    from casecenter.accounts.models import Role
+
     assert Client().get("/events/").status_code == 401
-    assert browser_of(officers["judge"]).get("/events/").status_code == 403
+    lawyer = make_user("lawyer", Role.DEFENCE_LAWYER, org="court")
+    assert browser_of(lawyer).get("/events/").status_code == 403
+    assert browser_of(officers["judge"]).get("/events/").status_code == 200  # her own clocks

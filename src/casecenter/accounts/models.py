@@ -15,6 +15,7 @@ class OrganisationKind(models.TextChoices):
     COURT = "court", _("Court")
     LEGAL_AID = "legal_aid", _("Legal-aid center")
     DETENTION_CENTRE = "detention_centre", _("Detention centre")
+    LAW_FIRM = "law_firm", _("Law firm")
 
 
 class Organisation(models.Model):
@@ -52,6 +53,11 @@ class Unit(models.Model):
         LEGAL_AFFAIRS = "legal_affairs", _("Legal-affairs section")
         CUSTODY = "custody", _("Custody-area duty")
         COMMAND = "command", _("Command room")
+        # the specialised units stationed at a center (专业警种), asked for help (F7.5)
+        CRIMINAL_INVESTIGATION = "criminal_investigation", _("Criminal investigation (刑侦)")
+        ECONOMIC_CRIME = "economic_crime", _("Economic crime (经侦)")
+        NARCOTICS = "narcotics", _("Narcotics (禁毒)")
+        PUBLIC_ORDER = "public_order", _("Public order (治安)")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="units")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.TEAM)
@@ -74,10 +80,12 @@ class Role(models.TextChoices):
     CUSTODY_STAFF = "custody_staff", _("Custody-area staff")
     MEDICAL = "medical", _("Medical desk")
     COMMANDER = "commander", _("Commander")
+    SPECIALIST = "specialist", _("Specialised-unit officer")
     PROSECUTOR = "prosecutor", _("Prosecutor")
     JUDGE = "judge", _("Judge")
     DUTY_LAWYER = "duty_lawyer", _("Duty lawyer")
     DEFENCE_LAWYER = "defence_lawyer", _("Defence lawyer")
+    DETENTION_STAFF = "detention_staff", _("Detention-centre staff")
     ADMIN = "admin", _("Administrator")
 
 
@@ -89,10 +97,15 @@ POLICE_ROLES = frozenset(
         Role.LEGAL_AFFAIRS,
         Role.CUSTODY_STAFF,
         Role.COMMANDER,
+        Role.SPECIALIST,
     }
 )
-#: Who is told of alerts: the police, and a center's medical desk (vital signs).
-ALERTED_ROLES = POLICE_ROLES | {Role.MEDICAL}
+#: The working roles of the other organisations: each sees its own organisation's
+#: records and what was handed to it, never the police's tables.
+PARTNER_ROLES = frozenset({Role.PROSECUTOR, Role.JUDGE, Role.DUTY_LAWYER, Role.DETENTION_STAFF})
+#: Who is told of alerts: the police, a center's medical desk (vital signs), and
+#: the partner organisations' people (the clocks of their own records).
+ALERTED_ROLES = POLICE_ROLES | PARTNER_ROLES | {Role.MEDICAL}
 
 
 class User(AbstractUser):

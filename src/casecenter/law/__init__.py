@@ -4,6 +4,7 @@ Pure Python with no Django and no casecenter app imported, so that every rule
 of law lives here once, with its article, and is tested in isolation.
 """
 
+from casecenter.law import fasttrack
 from casecenter.law.age import (
     ResponsibilityBand,
     age_on,
@@ -29,6 +30,7 @@ __all__ = [
     "Period",
     "RuleSpec",
     "basis_zh",
+    "fasttrack",
     "due",
     "rule",
     "SHANGHAI",

@@ -69,8 +69,11 @@ class DeadlineOut(Schema):
     rule: str
     name: str
     basis: str
-    case_id: int
-    case_number: str
+    case_id: int | None
+    case_number: str | None
+    organisation_id: int
+    subject: str
+    reference: str = Field(description="the case number, or the number of the record it is about")
     party_id: int | None
     person: str | None
     measure_id: int | None
@@ -183,7 +186,10 @@ def deadline_out(deadline: Deadline) -> dict:
         "name": local(deadline.rule, "name"),
         "basis": deadline.rule.basis,
         "case_id": deadline.case_id,
-        "case_number": deadline.case.number,
+        "case_number": deadline.case.number if deadline.case_id else None,
+        "organisation_id": deadline.organisation_id,
+        "subject": deadline.subject,
+        "reference": deadline.shown_reference,
         "party_id": deadline.party_id,
         "person": deadline.party.person.name if deadline.party_id else None,
         "measure_id": deadline.measure_id,

@@ -40,8 +40,44 @@ AUDIENCES = {
     "custody.strap": CUSTODY_AUDIENCE,
     "custody.lawyer_audio": CUSTODY_AUDIENCE,
     "custody.vitals": [Role.MEDICAL],
+    # the clocks of a partner organisation's own records: its own people
+    "prosecution.review": [Role.PROSECUTOR],
+    "fast_track.review": [Role.PROSECUTOR],
+    "fast_track.trial": [Role.JUDGE],
+    "legal_aid.assign": [Role.DUTY_LAWYER],
+    "lawyer.meeting": [Role.DETENTION_STAFF],
+    # whichever organisation's clock it is (the alert's scope picks who hears it)
+    "exchange.receive": [
+        Role.CASE_MANAGEMENT,
+        Role.PROSECUTOR,
+        Role.JUDGE,
+        Role.DUTY_LAWYER,
+        Role.DETENTION_STAFF,
+    ],
+    "fast_track.stage": [Role.CASE_MANAGEMENT, Role.PROSECUTOR, Role.JUDGE, Role.DUTY_LAWYER],
+    # three-level response: the specialised units and legal affairs, then the commander
+    "response.level1": [Role.SPECIALIST, Role.LEGAL_AFFAIRS],
+    "response.level2": [Role.SPECIALIST, Role.LEGAL_AFFAIRS],
+    "response.level3": [Role.SPECIALIST, Role.LEGAL_AFFAIRS],
 }
-LADDERS = {"custody.vitals": CUSTODY_AUDIENCE}
+#: partner organisations have no case-management group or legal-affairs unit to
+#: escalate to: their clocks' alerts stay with the people told first
+PARTNER_CLOCKS = (
+    "prosecution.review",
+    "fast_track.review",
+    "fast_track.trial",
+    "legal_aid.assign",
+    "lawyer.meeting",
+)
+LADDERS = {
+    "custody.vitals": CUSTODY_AUDIENCE,
+    **{code: [] for code in PARTNER_CLOCKS},
+    "response.level1": [Role.COMMANDER],
+    "response.level2": [Role.COMMANDER],
+    "response.level3": [Role.COMMANDER],
+}
+#: the warning lead of rules without a period of their own (due moments set per clock)
+WARN_BEFORE = {"fast_track.stage": timedelta(hours=2)}
 #: local thresholds (adults at rest; a doctor of the center tunes them on /rules/)
 PARAMS = {
     "custody.vitals": {
@@ -52,7 +88,9 @@ PARAMS = {
         "dia_min": 50,
         "dia_max": 100,
         "spo2_min": 92,
-    }
+    },
+    # hours after capture by which each stage of the 48-hour fast track is done
+    "fast_track.stage": dict(law.fasttrack.DEFAULT_TARGETS),
 }
 SUPERVISORS = [Role.CASE_MANAGEMENT]
 LADDER = [Role.CASE_MANAGEMENT, Role.LEGAL_AFFAIRS]
@@ -78,7 +116,7 @@ def defaults_for(spec: law.RuleSpec) -> dict:
         "kind": spec.kind,
         "severity": Severity.CRITICAL if critical else Severity.WARNING,
         "audience": [str(r) for r in AUDIENCES.get(spec.code, SUPERVISORS)],
-        "warn_before": default_warn_before(period) if period else None,
+        "warn_before": default_warn_before(period) if period else WARN_BEFORE.get(spec.code),
         "escalate_after": timedelta(minutes=2 if critical else 30),
         "escalation": [str(r) for r in LADDERS.get(spec.code, LADDER)],
         "params": PARAMS.get(spec.code, {}),

@@ -5,7 +5,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from casecenter import law
-from casecenter.accounts.models import POLICE_ROLES, Role
+from casecenter.accounts.models import ALERTED_ROLES, Role
 from casecenter.supervision.models import Rule, Severity
 
 MINUTES_IN_A_YEAR = 366 * 24 * 60
@@ -88,7 +88,7 @@ class RuleForm(forms.Form):
     audience = forms.MultipleChoiceField(
         label=_("also told (roles)"),
         required=False,
-        choices=[(r.value, r.label) for r in Role if r in POLICE_ROLES],
+        choices=[(r.value, r.label) for r in Role if r in ALERTED_ROLES],
         widget=forms.CheckboxSelectMultiple,
     )
     warn_before = forms.IntegerField(

@@ -67,10 +67,24 @@ class DeadlineState(models.TextChoices):
 
 
 class Deadline(models.Model):
-    """One running clock (期限) of a rule, for a case and, where it applies, a person."""
+    """One running clock (期限) of a rule, for a case and, where it applies, a person.
+
+    A clock of another organisation's own record — the procuratorate's review of
+    a hand-over package, a detention centre's arranging of a lawyer's meeting —
+    has no police ``case``: ``subject`` names what it is about and ``reference``
+    the number people know it by. ``organisation`` is whose clock it is: its
+    alerts go to that organisation's people.
+    """
 
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="deadlines")
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="deadlines")
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="deadlines"
+    )
+    #: the number shown for the clock's subject (a case's clocks show the case number)
+    reference = models.CharField(max_length=60, blank=True)
     party = models.ForeignKey(
         "cases.Party", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
     )
@@ -112,10 +126,21 @@ class Deadline(models.Model):
             ),
             models.Index(fields=["case", "state"], name="deadline_case_state"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(case__isnull=True, subject=""),
+                name="deadline_has_a_subject",
+            )
+        ]
         verbose_name = _("deadline")
 
     def __str__(self) -> str:
-        return f"{self.rule_id} · {self.case_id} · {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.rule_id} · {self.shown_reference} · {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def shown_reference(self) -> str:
+        """The case number, or the number of the record the clock is about."""
+        return self.case.number if self.case_id else self.reference
 
 
 class Extension(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Case, Q, QuerySet, Value, When
 
-from casecenter.accounts.models import POLICE_ROLES, User
+from casecenter.accounts.models import PARTNER_ROLES, POLICE_ROLES, User
 from casecenter.cases.access import SUPERVISING_ROLES
 from casecenter.errors import NotFound
 from casecenter.supervision.models import Alert, AlertState, Deadline, DeadlineState
@@ -53,12 +53,21 @@ def deadline_review(
     case: str = "",
     state: str = DeadlineState.RUNNING,
 ) -> QuerySet[Deadline]:
-    """Every clock the user supervises or works, most urgent first (F6.3)."""
-    if user.role not in POLICE_ROLES:
+    """Every clock the user supervises or works, most urgent first (F6.3): the
+    police's clocks of their cases; a partner organisation's people (procuratorate,
+    court, legal aid, detention centre) the clocks of their organisation's own
+    records, which have no police case."""
+    if not user.is_authenticated or not user.organisation_id:
         return Deadline.objects.none()
-    mine = _assigned(user, "case__")
-    if user.role in SUPERVISING_ROLES:
-        mine |= _scope(user, "case__") & Q(case__secret=False)
+    if user.role in PARTNER_ROLES:
+        mine = Q(case__isnull=True, organisation_id=user.organisation_id)
+    elif user.role in POLICE_ROLES:
+        mine = _assigned(user, "case__")
+        if user.role in SUPERVISING_ROLES:
+            mine |= _scope(user, "case__") & Q(case__secret=False)
+            mine |= Q(case__isnull=True) & _scope(user, "")
+    else:
+        return Deadline.objects.none()
     rows = (
         Deadline.objects.filter(mine)
         .distinct()
@@ -73,7 +82,7 @@ def deadline_review(
     if rule:
         rows = rows.filter(rule_id=rule)
     if case:
-        rows = rows.filter(case__number__icontains=case)
+        rows = rows.filter(Q(case__number__icontains=case) | Q(reference__icontains=case))
     return rows.order_by("due_at", "id")
 
 

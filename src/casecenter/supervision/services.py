@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from casecenter import law
-from casecenter.accounts.models import ALERTED_ROLES, Role, User
+from casecenter.accounts.models import ALERTED_ROLES, Organisation, Role, User
 from casecenter.audit.services import record
 from casecenter.calendars.selectors import work_calendar
 from casecenter.cases.models import Case, Party
@@ -129,7 +129,7 @@ def _computation(result: law.PeriodResult, missing: int | None, period: law.Peri
 def open_deadline(
     actor: User | None,
     rule_code: str,
-    case: Case,
+    case: Case | None,
     *,
     trigger_at: datetime,
     party: Party | None = None,
@@ -139,13 +139,20 @@ def open_deadline(
     item: Any = None,
     due_at: datetime | None = None,
     subject: str = "",
+    organisation: Organisation | None = None,
+    reference: str = "",
 ) -> Deadline | None:
     """Start the clock of ``rule_code`` (inside the caller's transaction).
 
     ``due_at`` fixes the due moment where a person set it (a promised return
-    date of a policy rule) instead of counting a period.
+    date of a policy rule) instead of counting a period. A clock of a case
+    belongs to the case's organisation unless ``organisation`` says whose it
+    is; a clock without a case (another organisation's own record) needs
+    ``organisation``, ``subject`` and the ``reference`` shown for it.
     """
     _in_transaction()
+    if case is None and not (organisation and subject and reference):
+        raise ValueError("a clock without a case needs organisation, subject and reference")
     rule = Rule.objects.get(code=rule_code)
     if not rule.enabled:
         return None
@@ -174,6 +181,8 @@ def open_deadline(
     deadline = Deadline.objects.create(
         rule=rule,
         case=case,
+        organisation_id=organisation.pk if organisation else case.organisation_id,
+        reference=reference,
         party=party,
         item=item,
         measure=measure,
@@ -191,7 +200,8 @@ def open_deadline(
         deadline,
         data={
             "rule": rule_code,
-            "case_id": case.pk,
+            "case_id": case.pk if case else None,
+            "subject": subject,
             "due_at": result.ends_at.isoformat(),
             "variant": variant,
         },
@@ -200,14 +210,16 @@ def open_deadline(
 
 
 def _running(
-    case: Case,
+    case: Case | None,
     rule_codes: Iterable[str],
     party: Party | None,
     measure: Any,
     item: Any = None,
     subject: str = "",
 ):
-    rows = Deadline.objects.select_for_update().filter(
+    if case is None and not subject:
+        raise ValueError("the clocks of no case are found by their subject")
+    rows = Deadline.objects.select_for_update(of=("self",)).filter(
         case=case,
         rule_id__in=list(rule_codes),
         state__in=[DeadlineState.RUNNING, DeadlineState.BREACHED],
@@ -226,7 +238,7 @@ def _running(
 
 def meet_deadlines(
     actor: User | None,
-    case: Case,
+    case: Case | None,
     rule_codes: Iterable[str],
     *,
     at: datetime | None = None,
@@ -272,7 +284,7 @@ def meet_deadlines(
 
 def cancel_deadlines(
     actor: User | None,
-    case: Case,
+    case: Case | None,
     rule_codes: Iterable[str],
     *,
     reason: str,
@@ -311,7 +323,7 @@ def extend_deadline(actor: User, deadline: Deadline, *, variant: str, reason: st
     )
     from casecenter.cases.access import is_supervising
 
-    if not is_supervising(actor, deadline.case):
+    if deadline.case is None or not is_supervising(actor, deadline.case):
         raise PermissionDenied(
             "deadline.extend_scope",
             "该案件不在您的监督范围内。",
@@ -421,6 +433,7 @@ def deadline_alert(
     """The warning or breach alert of a clock, explaining itself (F6.5, PIPL Art. 24):
     the rule, the person (masked), the due time, the article and the computation."""
     rule, case, comp = deadline.rule, deadline.case, deadline.computation
+    number = deadline.shown_reference
     who = law.mask_name(deadline.party.person.name) if deadline.party_id else ""
     who_zh, who_en = (f"（{who}）", f" ({who})") if who else ("", "")
     due = _fmt(deadline.due_at)
@@ -440,11 +453,11 @@ def deadline_alert(
         rule=rule,
         kind=kind,
         case=case,
-        organisation_id=case.organisation_id,
+        organisation_id=deadline.organisation_id,
         deadline=deadline,
         at=at,
         facts={
-            "case": case.number,
+            "case": number,
             "rule": rule.code,
             "person": who,
             "trigger_at": deadline.trigger_at.isoformat(),
@@ -452,8 +465,8 @@ def deadline_alert(
             "basis": rule.basis,
             **({"done_at": done_at.isoformat()} if done_at else {}),
         },
-        title_zh=f"{title_zh}{who_zh} · {case.number}",
-        title_en=f"{title_en}{who_en} · {case.number}",
+        title_zh=f"{title_zh}{who_zh} · {number}",
+        title_en=f"{title_en}{who_en} · {number}",
         explanation_zh=f"{head_zh}{comp.get('zh', '')}",
         explanation_en=f"{head_en} {comp.get('en', '')}",
     )
@@ -653,8 +666,9 @@ def _checked_changes(rule: Rule, changes: dict[str, Any]) -> dict[str, Any]:
         if not set(roles) <= ALERTED_ROLES:
             raise InvalidInput(
                 "rule.audience",
-                "提醒对象须为公安角色或驻中心医疗人员。",
-                "The audience are police roles or the center's medical desk.",
+                "提醒对象须为接收提醒的角色：公安、驻中心医疗人员或检、法、司、看守所人员。",
+                "The audience are roles that receive alerts: police, the center's medical "
+                "desk, or the people of the procuratorate, court, legal aid or detention centre.",
             )
         clean["audience"] = roles
     if "params" in changes:

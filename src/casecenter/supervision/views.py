@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from casecenter import law
 from casecenter.accounts.models import POLICE_ROLES, User
 from casecenter.errors import DomainError
-from casecenter.supervision import live, selectors, services
+from casecenter.supervision import live, selectors, services, subjects
 from casecenter.supervision.forms import (
     ExtendForm,
     ResolveForm,
@@ -144,7 +144,7 @@ def deadline_extend(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.error(request, _("Choose the new period and give the reason."))
-    return _back(request, reverse("case-detail", args=[deadline.case_id]) + "#clocks")
+    return _back(request, subjects.page(deadline) or reverse("deadline-review"))
 
 
 @login_required

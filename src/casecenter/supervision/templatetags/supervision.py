@@ -15,7 +15,7 @@ from casecenter import law
 from casecenter.accounts.models import Role
 from casecenter.cases.access import is_supervising
 from casecenter.cases.models import Case
-from casecenter.supervision import live, selectors, services
+from casecenter.supervision import live, selectors, services, subjects
 from casecenter.supervision.forms import ExtendForm, in_english, period_text, variant_choices
 from casecenter.supervision.models import DeadlineState, Rule
 
@@ -50,6 +50,12 @@ def duration_text(value: timedelta | None, depth: int = 2) -> str:
 @register.filter
 def role_label(value: str) -> str:
     return str(Role(value).label) if value in Role.values else value
+
+
+@register.filter
+def clock_page(deadline) -> str:  # type: ignore[no-untyped-def]
+    """The page a clock is shown on: its case's, or its record's."""
+    return subjects.page(deadline)
 
 
 @register.simple_tag
