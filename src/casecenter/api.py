@@ -82,13 +82,17 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 def _mount() -> None:
     from casecenter.accounts.api import router as accounts
+    from casecenter.assistance.api import router as assistance
     from casecenter.calendars.api import router as law
     from casecenter.cases.api import router as cases
     from casecenter.custody.api import router as custody
     from casecenter.devices.api import router as devices
     from casecenter.dossiers.api import router as dossiers
+    from casecenter.exchange.api import router as exchange
+    from casecenter.fasttrack.api import router as fasttrack
     from casecenter.incidents.api import router as incidents
     from casecenter.measures.api import router as measures
+    from casecenter.meetings.api import router as meetings
     from casecenter.portal.api import router as portal
     from casecenter.property.api import router as property_
     from casecenter.supervision.api import router as supervision
@@ -104,6 +108,10 @@ def _mount() -> None:
     api.add_router("/devices", devices)
     api.add_router("/custody", custody)
     api.add_router("/dossiers", dossiers)
+    api.add_router("/exchange", exchange)
+    api.add_router("/fast-track", fasttrack)
+    api.add_router("/meetings", meetings)
+    api.add_router("/assistance", assistance)
 
 
 _mount()

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "casecenter.devices",
     "casecenter.exchange",
     "casecenter.dossiers",
+    "casecenter.fasttrack",
+    "casecenter.meetings",
+    "casecenter.assistance",
     "casecenter.web",
     "casecenter.demo",
 ]

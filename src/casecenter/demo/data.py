@@ -64,6 +64,7 @@ ORGANISATIONS = [
     ("hd-fy", OrganisationKind.COURT, "海淀区人民法院", "Haidian Court", None),
     ("hd-fyzx", OrganisationKind.LEGAL_AID, "海淀区法律援助中心", "Haidian Legal Aid Center", None),
     ("hd-kss", OrganisationKind.DETENTION_CENTRE, "海淀看守所", "Haidian Detention Centre", None),
+    ("md-law", OrganisationKind.LAW_FIRM, "北京明德律师事务所", "Beijing Mingde Law Firm", None),
 ]
 
 USERS = [
@@ -83,6 +84,13 @@ USERS = [
     ("zhoujian", "周健", "M", Role.PROSECUTOR, "hd-jc", None),
     ("wufang", "吴芳", "F", Role.JUDGE, "hd-fy", None),
     ("zhengli", "郑丽", "F", Role.DUTY_LAWYER, "hd-fyzx", None),
+    ("hexin", "何欣", "M", Role.DUTY_LAWYER, "hd-fyzx", None),
+    ("sunhao", "孙浩", "M", Role.DETENTION_STAFF, "hd-kss", None),
+    ("chenming", "陈明", "M", Role.DEFENCE_LAWYER, "md-law", None),
+    # the specialised units stationed at the center (三级响应)
+    ("tianye", "田野", "M", Role.SPECIALIST, "hd-zx", Unit.Kind.CRIMINAL_INVESTIGATION),
+    ("jiangtao", "蒋涛", "M", Role.SPECIALIST, "hd-zx", Unit.Kind.ECONOMIC_CRIME),
+    ("fengxue", "冯雪", "F", Role.SPECIALIST, "hd-zx", Unit.Kind.NARCOTICS),
     ("admin", "系统管理员", "", Role.ADMIN, "hd-fz", None),
 ]
 

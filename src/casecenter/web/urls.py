@@ -36,4 +36,8 @@ urlpatterns = [
     path("property/", include("casecenter.property.urls")),
     path("custody/", include("casecenter.custody.urls")),
     path("", include("casecenter.dossiers.urls")),
+    path("exchange/", include("casecenter.exchange.urls")),
+    path("fast-track/", include("casecenter.fasttrack.urls")),
+    path("meetings/", include("casecenter.meetings.urls")),
+    path("assistance/", include("casecenter.assistance.urls")),
 ]
