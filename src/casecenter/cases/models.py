@@ -223,6 +223,8 @@ class CaseEvent(models.Model):
         RATING = "rating", _("Rated by a party")
         MESSAGE = "message", _("Party's message")
         CUSTODY = "custody", _("Custody area")
+        FAST_TRACK = "fast_track", _("Fast track")
+        HANDOVER = "handover", _("Hand-over to another organisation")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()

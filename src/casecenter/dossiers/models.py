@@ -28,6 +28,8 @@ class DocumentKind(models.TextChoices):
     PROSECUTION_OPINION = "prosecution_opinion", _("Opinion recommending prosecution (起诉意见书)")
     FAST_TRACK_OPINION = "fast_track_opinion", _("Fast-track opinion (速裁程序建议书)")
     LAWYER_ASSIGNMENT = "lawyer_assignment", _("Legal-aid assignment notice (指派辩护通知书)")
+    LEGAL_AID_NOTICE = "legal_aid_notice", _("Notice to provide legal aid (提供法律援助通知书)")
+    PROPERTY_LIST = "property_list", _("List of seized property (涉案财物清单)")
     INDICTMENT = "indictment", _("Indictment (起诉书)")
     JUDGMENT = "judgment", _("Judgment (判决书)")
     OTHER = "other", _("Other document")

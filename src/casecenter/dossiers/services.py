@@ -48,7 +48,9 @@ from casecenter.supervision import services as clocks
 
 K = DocumentKind
 #: documents of other organisations: reviewed there, not by the police's legal affairs
-NOT_REVIEWED = frozenset({K.LAWYER_ASSIGNMENT, K.INDICTMENT, K.JUDGMENT})
+NOT_REVIEWED = frozenset(
+    {K.LAWYER_ASSIGNMENT, K.INDICTMENT, K.JUDGMENT, K.LEGAL_AID_NOTICE, K.PROPERTY_LIST}
+)
 #: step → (kinds of which one approved is required, kinds that must be approved if present;
 #: "*" = every reviewable document of the dossier)
 STEP_DOCUMENTS: dict[str, tuple[frozenset[str], frozenset[str] | str]] = {
@@ -65,6 +67,7 @@ GENERATED = {
     K.PROSECUTION_OPINION: "dossiers/generated/prosecution_opinion.html",
     K.FAST_TRACK_OPINION: "dossiers/generated/fast_track_opinion.html",
     K.ADMIN_DECISION: "dossiers/generated/admin_decision.html",
+    K.LEGAL_AID_NOTICE: "dossiers/generated/legal_aid_notice.html",
 }
 LOAN_RULE = "dossier.return"
 MAX_REASONS = 2000
@@ -242,6 +245,41 @@ def _new_version(
         },
     )
     return version
+
+
+def attach_handed_over(
+    actor: User,
+    dossier: Dossier,
+    files: Iterable[tuple[str, str, storage.Blob, str]],
+    *,
+    source: str,
+    at: datetime,
+) -> list[Document]:
+    """File what a hand-over package brought into ``dossier``: each (kind, title,
+    stored blob, file name) becomes a document whose one version is the file the
+    sender signed (kept by its hash: no copy). Inside the exchange's transaction,
+    after it checked the actor may receive the package; nothing is reviewed again
+    (it was reviewed where it was made)."""
+    locked = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
+    number = locked.documents.aggregate(n=Max("number"))["n"] or 0
+    documents = []
+    for kind, title, blob, filename in files:
+        number += 1
+        document = Document.objects.create(
+            dossier=locked,
+            number=number,
+            kind=kind if kind in K.values else K.OTHER,
+            title=(title or "").strip()[:200] or str(K.OTHER.label),
+            review_state=ReviewState.NOT_REQUIRED,
+            generated=blob.content_type == storage.HTML[0],
+            source=source,
+            created_by=actor,
+            created_at=at,
+        )
+        _new_version(actor, document, blob, filename, source, at)
+        documents.append(document)
+    emit("dossier.handed_over", dossier=locked.pk, source=source, documents=len(documents))
+    return documents
 
 
 @transaction.atomic
@@ -431,6 +469,7 @@ def guard_step(case: Case, step: str) -> None:
 GENERATED_FOR = {
     K.PROSECUTION_OPINION: "criminal",
     K.FAST_TRACK_OPINION: "criminal",
+    K.LEGAL_AID_NOTICE: "criminal",
     K.ADMIN_DECISION: "administrative",
 }
 
@@ -481,7 +520,8 @@ def generate(actor: User, case: Case, kind: str, **extra: Any) -> Document:
         return add_document(actor, dossier, kind=kind, chunks=[data], generated=True)
     document = _locked(existing)
     blob = storage.put_bytes(data, generated_html=True)
-    document.review_state = ReviewState.PENDING
+    if document.review_state != ReviewState.NOT_REQUIRED:
+        document.review_state = ReviewState.PENDING
     _new_version(actor, document, blob, "", "regenerated", _when(None))
     return document
 

@@ -6,3 +6,10 @@ class ExchangeConfig(AppConfig):
 
     name = "casecenter.exchange"
     label = "exchange"
+    verbose_name = "移交与协作"
+
+    def ready(self) -> None:
+        from casecenter.supervision import subjects
+
+        subjects.register("package", "package-detail")
+        subjects.register("matter", "matter-detail")
