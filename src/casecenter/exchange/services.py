@@ -461,6 +461,30 @@ def send_from_matter(
     )
 
 
+def resend(actor: User, package: Package) -> Package:
+    """Send a returned or refused package again, from the dossier as it is now
+    (the corrected documents), to the same receiver with the same request."""
+    extra = {
+        k: v
+        for k, v in packaging.manifest_of(package).get("extra", {}).items()
+        if k not in ("kind", "people", "supersedes")
+    }
+    common = {
+        "kind": package.kind,
+        "receiver": package.receiver,
+        "request": package.request,
+        "supersedes": package,
+        "extra": extra,
+    }
+    if package.source_matter_id:
+        return send_from_matter(actor, package.source_matter, **common)
+    if package.case_id and package.sender.kind in POLICE_KINDS:
+        return send_from_case(actor, package.case, fast_track=package.fast_track, **common)
+    raise InvalidInput(
+        "package.resend", "该材料不能重新移交。", "This package cannot be sent again."
+    )
+
+
 # --- receiving -----------------------------------------------------------------------
 
 

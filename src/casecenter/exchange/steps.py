@@ -276,7 +276,8 @@ def schedule_hearing(actor: User, matter: Matter, *, hearing_at: datetime, place
     place = _text(place, "matter.place", "请填写开庭地点。", "State where the hearing is.")
     if hearing_at is None or timezone.is_naive(hearing_at):
         raise InvalidInput("matter.hearing_at", "请填写开庭时间。", "State when the hearing is.")
-    if not matter.opened_at <= hearing_at <= timezone.now() + HEARING_HORIZON:
+    opened = matter.opened_at.replace(second=0, microsecond=0)  # forms give minutes
+    if not opened <= hearing_at <= timezone.now() + HEARING_HORIZON:
         raise InvalidInput(
             "matter.hearing_at",
             "开庭时间须在受案之后、30日之内。",

@@ -282,28 +282,6 @@ def submit(
 
 
 @transaction.atomic
-def resubmit(actor: User, fast_track: FastTrack, returned: Package) -> Package:
-    """Send the corrected dossier again after the procuratorate returned it."""
-    fast_track = _running(fast_track)
-    _require(
-        may_submit(actor, fast_track.case),
-        "fast_track.submit",
-        "只有法制部门可以重新提交检察机关。",
-        "Only the legal-affairs unit submits the case again.",
-    )
-    return exchange.send_from_case(
-        actor,
-        fast_track.case,
-        kind=returned.kind,
-        receiver=returned.receiver,
-        request=returned.request,
-        fast_track=fast_track,
-        supersedes=returned,
-        extra={"fast_track": _track_json(fast_track)},
-    )
-
-
-@transaction.atomic
 def abandon(actor: User, fast_track: FastTrack, *, reason: str) -> FastTrack:
     """Move the case to the ordinary procedure (转为普通程序): the police, or a
     partner organisation holding the case, say why; every stage clock stops."""

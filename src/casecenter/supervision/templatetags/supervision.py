@@ -25,10 +25,11 @@ register = template.Library()
 @register.filter
 def bilingual(value: object, field: str = "") -> str:
     """``obj|bilingual:"name"`` is ``obj.name_en`` or ``obj.name_zh``; a mapping
-    with "zh" and "en" keys (a clock's computation) gives the matching one."""
+    with "zh" and "en" keys (a clock's computation) gives the matching one, or
+    with a field, its "<field>_zh" / "<field>_en" key (a verification problem)."""
     suffix = "en" if in_english() else "zh"
     if isinstance(value, Mapping):
-        return str(value.get(suffix, ""))
+        return str(value.get(f"{field}_{suffix}" if field else suffix, ""))
     return str(getattr(value, f"{field}_{suffix}", ""))
 
 
