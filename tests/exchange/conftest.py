@@ -1,5 +1,7 @@
 """The fast track's organisations and case serve the package tests too."""
 
+import pytest  # noqa: E402
+
 from tests.fasttrack.conftest import (  # noqa: F401 - fixtures
     api,
     drunk_driving,
@@ -7,9 +9,6 @@ from tests.fasttrack.conftest import (  # noqa: F401 - fixtures
     ready_to_submit,
     started,
 )
-
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
