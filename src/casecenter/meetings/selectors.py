@@ -212,6 +212,13 @@ def clocks_of(bookings: list[Booking]) -> dict[int, Deadline]:
     return found
 
 
+def booking_clocks(booking: Booking) -> list[Deadline]:
+    """The booking's ``lawyer.meeting`` clocks, oldest first (shown on its page,
+    whose read is checked by ``get_booking``)."""
+    rows = Deadline.objects.filter(rule_id=services.RULE, subject=booking.subject)
+    return list(rows.select_related("rule").order_by("pk"))
+
+
 @dataclass
 class Row:
     """A booking in a list: the detainee's name masked, and its clock."""
