@@ -18,7 +18,7 @@ from casecenter import law
 from casecenter.accounts.models import Organisation, OrganisationKind, Role, Unit, User
 from casecenter.cases import services as cases
 from casecenter.cases.models import Assignment, AssignmentRole, Case, CaseKind, CaseState, PartyRole
-from casecenter.demo import custody, portal
+from casecenter.demo import custody, fasttrack, portal
 from casecenter.demo import dossiers as demo_dossiers
 from casecenter.demo.property import PropertyBuilder
 from casecenter.dossiers import services as dossiers
@@ -186,6 +186,10 @@ class DemoBuilder:
         return self.rng.choice(SURNAMES) + "".join(
             self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2)))
         )
+
+    def person(self) -> tuple[str, str]:
+        """A name and a resident ID number of an adult."""
+        return self.name(), self.id_number()
 
     def id_number(self, *, minor: bool = False) -> str:
         today = timezone.localdate()
@@ -504,5 +508,6 @@ def load(count: int = 300, progress: Callable[[int, int], None] | None = None) -
     portal.build(builder.rng)  # receipts, ratings, messages (three overdue)
     center = custody.build_center(users)  # the area's plan, cameras, wristbands, badges
     custody.build_stays(builder.rng, users, center)  # people in the area, walking
+    fasttrack.build(builder.rng, users, builder.person)  # the 48-hour track, hand-overs
     run_once()  # alerts for the clocks that came due in the demo's past
     return users

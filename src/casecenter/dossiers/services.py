@@ -504,7 +504,9 @@ def render(case: Case, kind: str, **extra: Any) -> bytes:
 
 
 @transaction.atomic
-def generate(actor: User, case: Case, kind: str, **extra: Any) -> Document:
+def generate(
+    actor: User, case: Case, kind: str, *, at: datetime | None = None, **extra: Any
+) -> Document:
     """Render ``kind`` from the case's data into the dossier (a new document;
     generated again, a new version of the same one)."""
     dossier = dossier_of(case)
@@ -517,12 +519,12 @@ def generate(actor: User, case: Case, kind: str, **extra: Any) -> Document:
     data = render(case, kind, **extra)
     existing = dossier.documents.filter(kind=kind, generated=True).first()
     if existing is None:
-        return add_document(actor, dossier, kind=kind, chunks=[data], generated=True)
+        return add_document(actor, dossier, kind=kind, chunks=[data], generated=True, at=at)
     document = _locked(existing)
     blob = storage.put_bytes(data, generated_html=True)
     if document.review_state != ReviewState.NOT_REQUIRED:
         document.review_state = ReviewState.PENDING
-    _new_version(actor, document, blob, "", "regenerated", _when(None))
+    _new_version(actor, document, blob, "", "regenerated", _when(at))
     return document
 
 

@@ -236,6 +236,7 @@ def _send(
     fast_track: Any = None,
     supersedes: Package | None = None,
     extra: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> Package:
     _route(kind, sender, receiver)
     request = (request or "").strip()[:500] or DEFAULT_REQUEST[kind]  # type: ignore[index]
@@ -245,7 +246,7 @@ def _send(
             "卷宗中没有可移交的材料。",
             "The dossier has nothing to hand over.",
         )
-    now = timezone.now()
+    now = _when(at)
     serial = next_serial(sender.pk, "package", timezone.localdate(now).year)
     number = f"{sender.code.upper()}-YJ-{timezone.localdate(now).year}-{serial:04d}"
     manifest_extra: dict[str, Any] = {"kind": kind, "people": people, **(extra or {})}
@@ -374,6 +375,7 @@ def send_from_case(
     fast_track: Any = None,
     supersedes: Package | None = None,
     extra: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> Package:
     """Hand a police case over: its dossier as it stands (each document's current
     version), its property list and the request, signed by the station."""
@@ -409,6 +411,7 @@ def send_from_case(
         fast_track=fast_track,
         supersedes=supersedes,
         extra=extra,
+        at=at,
     )
 
 
@@ -422,6 +425,7 @@ def send_from_matter(
     request: str = "",
     supersedes: Package | None = None,
     extra: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> Package:
     """A partner organisation sends on what it holds: its matter's dossier (what it
     received and what it added), e.g. the indictment to the court."""
@@ -458,6 +462,7 @@ def send_from_matter(
         fast_track=matter.fast_track,
         supersedes=supersedes,
         extra=extra,
+        at=at,
     )
 
 

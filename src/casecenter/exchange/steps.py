@@ -258,6 +258,7 @@ def indict(
         kind=PackageKind.INDICTMENT,
         receiver=court,
         extra={"charge": charge, "proposal": proposal},
+        at=at,
     )
     services.close_matter(actor, matter, outcome=f"提起公诉：{charge}（{package.number}）", at=at)
     _reach(actor, matter, "indicted", at, f"起诉：{charge}", f"indicted: {charge}")
@@ -336,7 +337,9 @@ def record_judgment(
         if origin.case_id:
             receivers.append(origin.case.organisation)  # the police station
     for receiver in receivers:
-        services.send_from_matter(actor, matter, kind=PackageKind.JUDGMENT, receiver=receiver)
+        services.send_from_matter(
+            actor, matter, kind=PackageKind.JUDGMENT, receiver=receiver, at=judgment_at
+        )
     services.close_matter(actor, matter, outcome=f"判决：{verdict}", at=judgment_at)
     _reach(actor, matter, "hearing", hearing_at, hearing["place"], hearing["place"])
     _reach(actor, matter, "judgment", judgment_at, verdict[:200], verdict[:200])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casecenter.accounts.models import OrganisationKind
@@ -41,8 +42,11 @@ class StartForm(forms.Form):
             .order_by("started_at")
             .first()
         )
-        if detention is not None:
-            self.fields["captured_at"].initial = detention.started_at.strftime("%Y-%m-%dT%H:%M")
+        caught = detention.started_at if detention is not None else case.occurred_at
+        if caught is not None:  # caught in the act: the time of the act
+            self.fields["captured_at"].initial = timezone.localtime(caught).strftime(
+                "%Y-%m-%dT%H:%M"
+            )
 
 
 class LegalAidForm(forms.Form):

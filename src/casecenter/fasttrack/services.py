@@ -193,7 +193,12 @@ def _organisation(organisation: Organisation | None, kind: str, what_zh: str) ->
 
 @transaction.atomic
 def notify_legal_aid(
-    actor: User, fast_track: FastTrack, *, legal_aid: Organisation, request: str = ""
+    actor: User,
+    fast_track: FastTrack,
+    *,
+    legal_aid: Organisation,
+    request: str = "",
+    at: datetime | None = None,
 ) -> Package:
     """Ask a legal-aid center for a duty lawyer (LAL Art. 36; CPL Art. 36): the
     notice is rendered from the case, kept in its dossier and sent, alone."""
@@ -207,7 +212,12 @@ def notify_legal_aid(
         "Only the case's officers or legal affairs notify legal aid.",
     )
     dossiers.generate(
-        actor, case, DocumentKind.LEGAL_AID_NOTICE, legal_aid=legal_aid, fast_track=fast_track
+        actor,
+        case,
+        DocumentKind.LEGAL_AID_NOTICE,
+        at=at,
+        legal_aid=legal_aid,
+        fast_track=fast_track,
     )
     package = exchange.send_from_case(
         actor,
@@ -217,6 +227,7 @@ def notify_legal_aid(
         request=request,
         fast_track=fast_track,
         extra={"fast_track": _track_json(fast_track)},
+        at=at,
     )
     clocks.meet_deadlines(
         actor, case, [NOTIFY_RULE], at=package.sent_at, subject=f"fasttrack:{fast_track.pk}"
@@ -268,6 +279,7 @@ def submit(
         request=request,
         fast_track=fast_track,
         extra={"fast_track": _track_json(fast_track)},
+        at=at,
     )
     progress.reach(
         actor,
@@ -282,7 +294,9 @@ def submit(
 
 
 @transaction.atomic
-def abandon(actor: User, fast_track: FastTrack, *, reason: str) -> FastTrack:
+def abandon(
+    actor: User, fast_track: FastTrack, *, reason: str, at: datetime | None = None
+) -> FastTrack:
     """Move the case to the ordinary procedure (转为普通程序): the police, or a
     partner organisation holding the case, say why; every stage clock stops."""
     fast_track = _running(fast_track)
@@ -299,7 +313,7 @@ def abandon(actor: User, fast_track: FastTrack, *, reason: str) -> FastTrack:
     reason = (reason or "").strip()[:2000]
     if not reason:
         raise InvalidInput("fast_track.reason", "须说明理由。", "Give the reason.")
-    now = timezone.now()
+    now = max(_when(at), fast_track.captured_at)
     fast_track.state, fast_track.ended_at, fast_track.end_reason = (
         FastTrack.State.ABANDONED,
         now,

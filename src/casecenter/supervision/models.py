@@ -139,8 +139,9 @@ class Deadline(models.Model):
 
     @property
     def shown_reference(self) -> str:
-        """The case number, or the number of the record the clock is about."""
-        return self.case.number if self.case_id else self.reference
+        """What the clock is about as people name it: its ``reference`` where one was
+        given (a fast-track stage: the case number and the stage), else the case number."""
+        return self.reference or (self.case.number if self.case_id else "")
 
 
 class Extension(models.Model):

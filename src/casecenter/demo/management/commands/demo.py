@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 
 from casecenter.accounts.models import Organisation, User
 from casecenter.demo.data import DEMO_PASSWORD, USERS, DemoBuilder, load
+from casecenter.demo.fasttrack import ensure_ready_case
 from casecenter.demo.property import CountExercise, count_exercise
 
 
@@ -41,6 +42,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Live scenario added: log in as zhangwei — a detention clock warns in about "
                 "90 s and another breaches in about 150 s (the bell in the header)."
+            )
+        ready = ensure_ready_case(DemoBuilder(seed=None), users)
+        if ready is not None:
+            self.stdout.write(
+                f"Fast track (速裁): {ready.number} {ready.title} waits for a newcomer — "
+                "log in as zhangwei and open it (docs/fasttrack.md walks all four organisations)."
             )
         exercise = count_exercise(create=True)  # opened again after a newcomer signed off
         if exercise is not None:
