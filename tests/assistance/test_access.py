@@ -161,3 +161,18 @@ def test_an_unanswered_request_breaches_and_the_alert_escalates_to_the_commander
 
     assert visible_alerts(people["maqun"]).filter(pk=breach.pk).exists()
     assert not visible_alerts(people["far_commander"]).filter(pk=breach.pk).exists()
+
+
+def test_a_requests_clocks_name_its_page_as_their_subject(ask):
+    from django.urls import reverse
+
+    from casecenter.supervision import subjects
+    from casecenter.supervision.models import Deadline
+
+    request = ask()
+    clock = Deadline.objects.get(subject=f"assistance:{request.pk}")
+
+    assert subjects.PAGES["assistance"] == "assistance-detail"
+    assert reverse(subjects.PAGES["assistance"], args=[request.pk]) == f"/assistance/{request.pk}/"
+    assert clock.reference == request.number and clock.case == request.case
+    assert clock.shown_reference == request.number  # alerts name the request, not only the case

@@ -54,7 +54,7 @@ class AnswerForm(forms.Form):
     """A unit member's answer to the question of ``round``."""
 
     channel = forms.ChoiceField(
-        label=_("Answered"), choices=Channel.choices, widget=forms.RadioSelect
+        label=_("How you answered"), choices=Channel.choices, widget=forms.RadioSelect
     )
     answer = _text(_("Answer"), services.MAX_TEXT, rows=5)
     round = forms.IntegerField(min_value=1, max_value=10_000, widget=forms.HiddenInput)

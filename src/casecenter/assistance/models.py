@@ -57,7 +57,7 @@ class Topic(models.TextChoices):
 class State(models.TextChoices):
     OPEN = "open", _("Awaiting an answer")
     ANSWERED = "answered", _("Answered")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Closed by the asker")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
@@ -155,9 +155,9 @@ class AssistanceEvent(models.Model):
     class Kind(models.TextChoices):
         ASKED = "asked", _("Asked for help")
         ANSWERED = "answered", _("Answered")
-        FOLLOWED_UP = "followed_up", _("Follow-up question")
+        FOLLOWED_UP = "followed_up", _("Asked a follow-up")
         ESCALATED = "escalated", _("Level raised")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", _("Closed by the asker")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     request = models.ForeignKey(AssistanceRequest, on_delete=models.CASCADE, related_name="events")

@@ -37,7 +37,7 @@ STATES = [
     ("", gettext_lazy("All")),
     ("waiting", gettext_lazy("Waiting for an answer")),
     (State.ANSWERED, gettext_lazy("Answered")),
-    (State.CLOSED, gettext_lazy("Closed")),
+    (State.CLOSED, gettext_lazy("Closed by the asker")),
     (State.WITHDRAWN, gettext_lazy("Withdrawn")),
 ]
 
