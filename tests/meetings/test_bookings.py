@@ -13,6 +13,7 @@ from casecenter.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from casecenter.meetings import detainees, lookup, services
 from casecenter.meetings.models import Booking, BookingState
 from casecenter.supervision import selectors as supervision
+from casecenter.supervision import subjects
 from casecenter.supervision.models import Alert, Deadline, DeadlineState
 from casecenter.supervision.worker import run_once
 from tests.conftest import valid_id
@@ -46,6 +47,7 @@ def test_a_request_is_numbered_per_centre_and_year_and_starts_the_centres_48_hou
     assert deadline.trigger_at == first.requested_at
     assert deadline.due_at - deadline.trigger_at == timedelta(hours=48)
     assert deadline.rule.basis == "CPL Art. 39"
+    assert subjects.page(deadline) == f"/meetings/{first.pk}/"  # where its alerts lead
 
 
 def test_the_request_and_the_look_up_are_audited_without_the_detainees_name_or_number(
@@ -327,6 +329,13 @@ def test_a_clock_never_answered_breaches_and_alerts_the_centres_staff_only(book,
     assert supervision.visible_alerts(people["staff"]).filter(pk=alert.pk).exists()
     for who in ("other_staff", "lawyer", "officer", "judge"):
         assert not supervision.visible_alerts(people[who]).filter(pk=alert.pk).exists()
+
+
+def test_the_clocks_are_on_the_centres_deadline_review_only(book, people):
+    deadline = clock(book())
+    assert list(supervision.open_clocks(people["staff"])) == [deadline]
+    for who in ("other_staff", "lawyer", "officer", "judge"):
+        assert deadline not in supervision.open_clocks(people[who])
 
 
 def test_the_clock_warns_two_hours_before_it_is_due(book):

@@ -107,7 +107,8 @@ def test_the_staff_confirm_from_the_booking_page_and_the_clock_is_met(browser, b
     booking = book()
     client = browser("staff")
     page = client.get(f"/meetings/{booking.pk}/").content.decode()
-    assert "张三" in page and DETAINEE_ID in page  # the centre's own record, read in full
+    assert "张三" in page  # the centre's own record, its name read in full (audited)
+    assert DETAINEE_ID not in page and DETAINEE_ID[-4:] in page  # the number masked
     assert 'data-testid="confirm"' in page and 'data-testid="refuse"' in page
     assert 'data-testid="cancel"' not in page
     assert 'data-rule="lawyer.meeting"' in page

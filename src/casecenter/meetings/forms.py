@@ -54,7 +54,7 @@ class DetaineeForm(forms.Form):
     id_number = forms.CharField(label=_("resident ID number"), max_length=30)
     handling_organisation = forms.CharField(label=_("handling organisation"), max_length=200)
     case_number = forms.CharField(label=_("case number"), max_length=60)
-    received_at = moment_field(_("received"))
+    received_at = moment_field(_("received into the centre"))
 
 
 class BookingForm(forms.Form):
@@ -64,9 +64,15 @@ class BookingForm(forms.Form):
     centre = forms.TypedChoiceField(label=_("detention centre"), coerce=int)
     name = forms.CharField(label=_("detainee's name"), max_length=100)
     id_number = forms.CharField(label=_("detainee's resident ID number"), max_length=30)
-    day = forms.DateField(label=_("day"), widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.TimeField(label=_("from"), widget=forms.TimeInput(attrs={"type": "time"}))
-    end = forms.TimeField(label=_("to"), widget=forms.TimeInput(attrs={"type": "time"}))
+    day = forms.DateField(
+        label=_("day of the meeting"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    start = forms.TimeField(
+        label=_("meeting starts at"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end = forms.TimeField(
+        label=_("meeting ends at"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
     authority = forms.ChoiceField(label=_("authority"), choices=Authority.choices)
     authority_reference = forms.CharField(label=_("letter reference"), max_length=100)
 
@@ -102,5 +108,10 @@ class ConfirmForm(forms.Form):
         )
         rooms.sort(key=lambda r: (r.pk in busy, r.code))
         self.fields["room"].choices = [
-            (r.pk, f"{r.name} ({_('taken') if r.pk in busy else _('free')})") for r in rooms
+            (
+                r.pk,
+                (_("%(room)s (taken)") if r.pk in busy else _("%(room)s (free)"))
+                % {"room": r.name},
+            )
+            for r in rooms
         ]

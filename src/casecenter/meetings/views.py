@@ -17,6 +17,7 @@ nothing. Anyone without a part in meetings (police, judges…) gets 404.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -88,7 +89,10 @@ def new_booking(request: HttpRequest) -> HttpResponse:
     if not access.is_lawyer(request.user):
         raise Http404
     licence = selectors.own_licence(request.user)
-    form = BookingForm(request.POST or None)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    form = BookingForm(
+        request.POST or None, initial={"day": tomorrow, "start": "09:00", "end": "10:00"}
+    )
     if request.method == "POST" and form.is_valid():
         starts_at, ends_at = form.slot()
         data = form.cleaned_data
