@@ -199,6 +199,13 @@ CASECENTER_PUBLIC_URL = os.environ.get("CASECENTER_PUBLIC_URL", "http://127.0.0.
 CASECENTER_SMS_BACKEND = os.environ.get(
     "CASECENTER_SMS_BACKEND", "casecenter.portal.sms.LoggingBackend"
 )
+# --- remote lawyer meetings (meetings) --------------------------------------
+# A video-meeting adapter (open/close a session, recording always off); the
+# default logs the sessions it would open (docs/meetings.md).
+CASECENTER_VIDEO_BACKEND = os.environ.get(
+    "CASECENTER_VIDEO_BACKEND", "casecenter.meetings.video.LoggingBackend"
+)
+
 # Django's e-mail backends; the default writes each message to a file in the
 # data folder (mail/), set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend
 # and EMAIL_HOST/EMAIL_PORT/EMAIL_HOST_USER/EMAIL_HOST_PASSWORD for real mail.

@@ -1,4 +1,6 @@
-"""``casecenter package verify FILE``: check a signed hand-over package (移交材料包).
+"""``casecenter package verify FILE``: check a signed hand-over package (移交材料包);
+``package export NUMBER`` writes a stored one as a zip, ``package check NUMBER``
+verifies a stored one as its receiver does, ``package key ORG`` prints a key.
 
 Prints each file as OK or with its problem, the signer's key id, and a verdict line
 in Chinese and English (``通过 / VERIFIED`` or ``拒绝 / REFUSED: <reasons>``); exits
@@ -6,8 +8,8 @@ in Chinese and English (``通过 / VERIFIED`` or ``拒绝 / REFUSED: <reasons>``
 file, an unreadable key). The format is described in
 ``casecenter.exchange.manifest`` and docs/package-format.md.
 
-The keys a package may be signed with come from ``trusted_keys``: today only those
-given with ``--key`` and ``--key-file``.
+The keys a package may be signed with come from ``trusted_keys``: the organisations'
+registered keys and those given with ``--key`` and ``--key-file``.
 """
 
 from __future__ import annotations
@@ -80,8 +82,8 @@ def read_key_file(path: str) -> list[str]:
 
 class Command(BaseCommand):
     help = (
-        "Work with signed hand-over packages (移交材料包): verify one, or print an "
-        "organisation's public key."
+        "Work with signed hand-over packages (移交材料包): verify a zip, export or check "
+        "a stored package, print an organisation's public key."
     )
     requires_system_checks: list[str] = []  # works on a file; needs no database
 
@@ -115,6 +117,16 @@ class Command(BaseCommand):
         verify.add_argument(
             "--json", action="store_true", dest="as_json", help="print the verdict as JSON"
         )
+        export = commands.add_parser(
+            "export", help="write a stored package (by its number) as a zip"
+        )
+        export.add_argument("number", metavar="NUMBER", help="the package number")
+        export.add_argument("-o", "--output", default="", help="the zip (default NUMBER.zip)")
+        check = commands.add_parser(
+            "check",
+            help="verify a stored package (by its number) as its receiver does; exit 1 if refused",
+        )
+        check.add_argument("number", metavar="NUMBER", help="the package number")
         key = commands.add_parser(
             "key", help="print an organisation's public signing key (for --key-file elsewhere)"
         )
@@ -135,6 +147,42 @@ class Command(BaseCommand):
         key = keys.rotate(org) if rotate else keys.active_key(org)
         self.stdout.write(f"# {org.code} {org.name} key id {key.key_id}")
         self.stdout.write(key.public_key)
+
+    @staticmethod
+    def _stored(number: str) -> Any:
+        from casecenter.exchange.models import Package
+
+        package = Package.objects.filter(number=number).first()
+        if package is None:
+            raise CommandError(f"no package {number!r} / 没有该移交材料", returncode=2)
+        return package
+
+    def handle_export(self, *, number: str, output: str, **_: Any) -> None:
+        """Write a stored package as the zip a receiver outside casecenter gets
+        (audited as an export by the system)."""
+        from django.db import transaction
+
+        from casecenter.audit.services import record
+        from casecenter.exchange import packaging
+
+        package = self._stored(number)
+        target = Path(output or f"{package.number}.zip")
+        try:
+            packaging.write_zip(package, str(target))
+        except ValueError as exc:
+            raise CommandError(f"not exported, the package changed: {exc}", returncode=1) from None
+        with transaction.atomic():
+            record(None, "exchange.package_exported", package, data={"file": str(target)})
+        self.stdout.write(f"{target}  {target.stat().st_size} bytes  {package.files_count} files")
+
+    def handle_check(self, *, number: str, **_: Any) -> None:
+        """Verify a package as it is stored: the sender's keys, every stored file."""
+        from casecenter.exchange import packaging
+
+        verdict = packaging.verify(self._stored(number))
+        self._report(verdict, hint=False)
+        if not verdict.ok:
+            sys.exit(1)
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"handle_{options['subcommand']}")(**options)
