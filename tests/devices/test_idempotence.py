@@ -44,9 +44,21 @@ def walk(device: str, start, steps, *, seq0: int = 0) -> list[Event]:
     return events
 
 
+def _moment(at) -> str:
+    """A presence's moment, comparable when it is unknown (a leave seen without its enter)."""
+    return at.isoformat() if at else ""
+
+
 def state() -> tuple:
     presence = sorted(
-        (p.stay_id or 0, p.badge_id or 0, p.zone.code, p.entered_at, p.left_at, p.enter_seq)
+        (
+            p.stay_id or 0,
+            p.badge_id or 0,
+            p.zone.code,
+            _moment(p.entered_at),
+            _moment(p.left_at),
+            p.enter_seq or 0,
+        )
         for p in Presence.objects.select_related("zone")
     )
     cameras = sorted(Camera.objects.values_list("code", "wanted"))

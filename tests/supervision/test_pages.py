@@ -232,7 +232,7 @@ def test_the_bell_counts_open_alerts(detention, officers):
     count = Alert.objects.filter(state=AlertState.OPEN).count()
     assert f'data-testid="alert-count">{count}<' in page
     assert "casecenter/live.js" in page and 'data-events="/events/?after=' in page
-    judge_page = browser_of(officers["judge"]).get("/").content.decode()
+    judge_page = browser_of(officers["judge"]).get("/", follow=True).content.decode()
     assert 'data-testid="alert-count">0<' in judge_page  # the court hears of its own clocks only
 
 

@@ -430,7 +430,7 @@ def blocking(case: Case, step: str) -> list[dict[str, str]]:
         ):
             problems.append(
                 {
-                    "zh": f"缺少经审核的{'、'.join(str(K(k).label) for k in sorted(required))}",
+                    "zh": f"缺少经审核的{'或'.join(str(K(k).label) for k in sorted(required))}",
                     "en": f"an approved {' or '.join(sorted(required))}",
                 }
             )

@@ -3,8 +3,6 @@ services decide whether it is accepted (route, state, who may)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,7 +95,8 @@ class HearingForm(forms.Form):
     hearing_at = forms.DateTimeField(
         label=_("hearing at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        initial=lambda: (timezone.localtime() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        # the fast track's hearing is held at the center as soon as the court is there
+        initial=lambda: timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     )
     place = forms.CharField(label=_("place"), max_length=200)
 

@@ -57,7 +57,7 @@ class PackageKind(models.TextChoices):
         _("Transfer for review for prosecution (移送审查起诉)"),
     )
     FAST_TRACK = "fast_track", _("Fast-track transfer for prosecution (速裁移送审查起诉)")
-    LEGAL_AID = "legal_aid", _("Notice to assign a defence lawyer (通知指派辩护)")
+    LEGAL_AID = "legal_aid", _("Notice to assign a duty lawyer (通知指派值班律师)")
     INDICTMENT = "indictment", _("Public prosecution (提起公诉)")
     JUDGMENT = "judgment", _("Judgment served (判决书送达)")
 
@@ -176,7 +176,7 @@ class MatterKind(models.TextChoices):
 
     PROSECUTION_REVIEW = "prosecution_review", _("Review for prosecution (审查起诉)")
     FAST_TRACK_REVIEW = "fast_track_review", _("Fast-track review for prosecution (速裁审查起诉)")
-    LEGAL_AID = "legal_aid", _("Assignment of a defence lawyer (指派辩护)")
+    LEGAL_AID = "legal_aid", _("Assignment of a duty lawyer (指派值班律师)")
     TRIAL = "trial", _("Trial (审判)")
     FAST_TRACK_TRIAL = "fast_track_trial", _("Fast-track trial (速裁审判)")
 

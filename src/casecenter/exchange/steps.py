@@ -285,6 +285,14 @@ def schedule_hearing(actor: User, matter: Matter, *, hearing_at: datetime, place
             "The hearing is after the matter opened and within 30 days.",
         )
     _remember(matter, "hearing", {"at": hearing_at.isoformat(), "place": place})
+    if matter.fast_track_id:
+        when = timezone.localtime(hearing_at).strftime("%Y-%m-%d %H:%M")
+        progress.plan(
+            matter.fast_track,
+            "hearing",
+            note_zh=f"已定于{when}在{place}开庭",
+            note_en=f"scheduled for {when} at {place}",
+        )
     record(actor, "exchange.hearing_scheduled", matter, data={"at": hearing_at.isoformat()})
     emit("exchange.hearing_scheduled", matter=matter.pk)
     return matter

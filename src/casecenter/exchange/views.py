@@ -8,6 +8,7 @@ services' to decide (the page offers it after ``may_receive``/``may_work``).
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -139,8 +140,23 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
     package = get_object_or_404_domain(selectors.get_package, request.user, pk)
-    run_service(request, lambda: services.accept(request.user, package), _("Package accepted."))
-    package.refresh_from_db()
+    try:
+        package = services.accept(request.user, package)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_package_page(pk))
+    police = package.receiver.kind in services.POLICE_KINDS
+    if package.fast_track_id and package.fast_track.state == "closed":
+        done = _("Accepted and filed into the case's dossier: the fast track is closed.")
+    elif police:
+        done = _("Accepted: filed into the case's dossier.")
+    else:
+        done = _("Package accepted.")
+    messages.success(request, done)
+    if police and package.fast_track_id:
+        return redirect("fasttrack-detail", package.fast_track_id)
+    if police and package.case_id:
+        return redirect("case-dossier", package.case_id)
     if package.matter_id and package.matter.organisation_id == request.user.organisation_id:
         return redirect("matter-detail", package.matter_id)
     return redirect(_package_page(pk))
@@ -226,20 +242,28 @@ def _matter_page(pk: int) -> str:
 def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     view = get_object_or_404_domain(selectors.read_matter, request.user, pk)
     matter = view.matter
+    details = matter.details or {}
+    lawyer_met = None  # not a question for this matter
+    if matter.fast_track_id and matter.kind in steps.REVIEW_KINDS:
+        met = matter.fast_track.stages.filter(code="lawyer_met").first()
+        lawyer_met = met.done_at if met and met.done_at else False
     forms: dict[str, Any] = {}
     if view.may_work:
-        details = matter.details or {}
         if matter.kind == MatterKind.LEGAL_AID:
             if "lawyer" not in details:
                 forms["lawyer"] = LawyerForm(organisation_id=matter.organisation_id)
             elif details["lawyer"]["id"] == request.user.pk:
                 forms["meeting"] = MeetingForm()
-        if matter.kind in steps.REVIEW_KINDS:
+        if matter.kind in steps.REVIEW_KINDS and lawyer_met is not False:
             forms["indict"] = IndictForm()
         if matter.kind in steps.TRIAL_KINDS:
             forms["hearing"] = HearingForm()
-            if "hearing" in details:
-                forms["judgment"] = JudgmentForm()
+            if "hearing" in details:  # held when it was scheduled, if that has come
+                scheduled = datetime.fromisoformat(details["hearing"]["at"])
+                held = timezone.localtime(min(scheduled, timezone.now()))
+                forms["judgment"] = JudgmentForm(
+                    initial={"hearing_at": held.strftime("%Y-%m-%dT%H:%M")}
+                )
         forms["conclude"] = OutcomeForm()
     return render(
         request,
@@ -248,6 +272,8 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "view": view,
             "matter": matter,
             "documents": matter.dossier.documents.order_by("number"),
+            "sources": {p.number: p.pk for p in view.packages_in},
+            "lawyer_met": lawyer_met,
             "forms": forms,
             "now": timezone.now(),
         },

@@ -117,6 +117,13 @@ def reach(
     return stage
 
 
+def plan(fast_track: FastTrack, code: str, *, note_zh: str, note_en: str) -> None:
+    """Say on a stage not reached yet what is planned for it (a hearing scheduled)."""
+    fast_track.stages.filter(code=code, done_at__isnull=True).update(
+        note={"zh": note_zh, "en": note_en}
+    )
+
+
 def hours_so_far(fast_track: FastTrack, now: datetime | None = None) -> float:
     """Hours from capture to the judgment, or to now while it runs."""
     judgment = next(

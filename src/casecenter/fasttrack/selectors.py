@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casecenter import law
 from casecenter.accounts.models import User
@@ -47,6 +48,15 @@ def get_track(user: User, pk: int) -> FastTrack:
     return track
 
 
+#: who does a stage, as the timeline names them before an organisation did it
+BY_LABELS = {
+    "police": _("Police"),
+    "legal_aid": _("Legal aid"),
+    "procuratorate": _("Procuratorate"),
+    "court": _("Court"),
+}
+
+
 @dataclass
 class StageRow:
     """A stage as the timeline shows it."""
@@ -60,6 +70,10 @@ class StageRow:
     done_hours: float | None
     late: bool  # reached after its target, or its target passed unreached
     current: bool  # the next stage to reach
+
+    @property
+    def by_label(self) -> str:
+        return str(BY_LABELS.get(self.by, self.by))
 
 
 @dataclass

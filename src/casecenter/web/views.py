@@ -5,18 +5,32 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from casecenter.accounts.models import Role
 from casecenter.cases.models import CaseState
 from casecenter.cases.selectors import case_list
 from casecenter.incidents.models import IncidentState
 from casecenter.incidents.selectors import incident_list
 
+#: where the other organisations' people start: they have no police desk
+PARTNER_DESKS = {
+    Role.PROSECUTOR: "exchange-hub",
+    Role.JUDGE: "exchange-hub",
+    Role.DUTY_LAWYER: "exchange-hub",
+    Role.DETENTION_STAFF: "meeting-list",
+    Role.DEFENCE_LAWYER: "meeting-list",
+}
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The officer's desk: my open cases, open incidents, the station's caseload by stage."""
+    """The officer's desk: my open cases, open incidents, the station's caseload by
+    stage. The procuratorate's, court's and legal aid's people start at their
+    inbox; the detention centre's and lawyers at the meetings."""
     user = request.user
+    if user.role in PARTNER_DESKS:
+        return redirect(PARTNER_DESKS[user.role])
     by_state = dict(
         case_list(user).order_by().values_list("state").annotate(n=Count("id", distinct=True))
     )

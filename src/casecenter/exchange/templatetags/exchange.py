@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
 
 from casecenter.cases.models import Case
 from casecenter.exchange import selectors, services
@@ -27,3 +30,34 @@ def exchange_card(context: template.Context, case: Case) -> dict:
         "form": SendForm() if may_send and case.kind == "criminal" else None,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def moment(value: str) -> str:
+    """A moment kept as ISO text (a matter's details) in local time: 2026-03-31 21:40."""
+    try:
+        at = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return ""
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at.tzinfo else ""
+
+
+@register.filter
+def get_item(mapping: dict, key: str):  # type: ignore[no-untyped-def]
+    return mapping.get(key)
+
+
+@register.filter
+def party_role(value: str) -> str:
+    """A person's role in a case, as its label (the manifest keeps the code)."""
+    from casecenter.cases.models import PartyRole
+
+    return str(PartyRole(value).label) if value in PartyRole.values else value
+
+
+@register.filter
+def document_kind(value: str) -> str:
+    """A document kind, as its label (the manifest keeps the code)."""
+    from casecenter.dossiers.models import DocumentKind
+
+    return str(DocumentKind(value).label) if value in DocumentKind.values else value
