@@ -138,6 +138,15 @@ class User(AbstractUser):
         return self.role in POLICE_ROLES
 
     @property
+    def is_partner(self) -> bool:
+        """Of a partner organisation: procuratorate, court, legal aid, detention centre."""
+        return self.role in PARTNER_ROLES
+
+    @property
+    def is_lawyer(self) -> bool:
+        return self.role in (Role.DEFENCE_LAWYER, Role.DUTY_LAWYER)
+
+    @property
     def receives_alerts(self) -> bool:
         return self.role in ALERTED_ROLES
 

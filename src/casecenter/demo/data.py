@@ -18,7 +18,7 @@ from casecenter import law
 from casecenter.accounts.models import Organisation, OrganisationKind, Role, Unit, User
 from casecenter.cases import services as cases
 from casecenter.cases.models import Assignment, AssignmentRole, Case, CaseKind, CaseState, PartyRole
-from casecenter.demo import custody, fasttrack, portal
+from casecenter.demo import assistance, custody, fasttrack, meetings, portal
 from casecenter.demo import dossiers as demo_dossiers
 from casecenter.demo.property import PropertyBuilder
 from casecenter.dossiers import services as dossiers
@@ -509,5 +509,7 @@ def load(count: int = 300, progress: Callable[[int, int], None] | None = None) -
     center = custody.build_center(users)  # the area's plan, cameras, wristbands, badges
     custody.build_stays(builder.rng, users, center)  # people in the area, walking
     fasttrack.build(builder.rng, users, builder.person)  # the 48-hour track, hand-overs
+    meetings.build(builder.rng, users)  # remote lawyer meetings at the detention centre
+    assistance.build(builder.rng, users)  # three-level response: requests for help
     run_once()  # alerts for the clocks that came due in the demo's past
     return users
