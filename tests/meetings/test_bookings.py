@@ -211,15 +211,20 @@ def test_a_detainee_has_one_meeting_at_a_time(book):
     with pytest.raises(Conflict) as caught:
         book("duty", when=slot(hour=10, minute=30, minutes=60))
     assert caught.value.code == "booking.detainee_busy" and caught.value.status == 409
-    assert caught.value.facts["booking"] == first.number
+    # the slot in the way, without the number of another lawyer's booking
+    assert caught.value.facts == {
+        "starts_at": first.starts_at.isoformat(),
+        "ends_at": first.ends_at.isoformat(),
+    }
     assert book("duty", when=slot(hour=11, minutes=30)).state == BookingState.REQUESTED
 
 
 def test_a_lawyer_has_one_meeting_at_a_time(book, other_detainee):
-    book("lawyer", when=slot(hour=14, minutes=90))
+    first = book("lawyer", when=slot(hour=14, minutes=90))
     with pytest.raises(Conflict) as caught:
         book("lawyer", when=slot(hour=15), name="李四", id_number=OTHER_ID)
     assert caught.value.code == "booking.lawyer_busy"
+    assert caught.value.facts["booking"] == first.number  # their own, so named
     assert Booking.objects.count() == 1
 
 

@@ -29,7 +29,9 @@ def messages_of(page: str) -> str:
 @pytest.fixture
 def browser(people):
     def client_for(key: str, language: str = "") -> Client:
-        client = Client(headers={"Accept-Language": language} if language else {})
+        client = Client()
+        if language:
+            client.cookies["django_language"] = language
         client.force_login(people[key])
         return client
 
@@ -67,10 +69,12 @@ def test_a_lawyer_sees_their_licence_and_own_bookings_only(browser, book):
     assert 'data-testid="new-booking"' in page and 'data-testid="licence-state"' in page
 
 
-def test_the_pages_speak_english_when_asked(browser, book):
+def test_the_pages_speak_chinese_and_english_when_asked(browser, book):
     book()
     page = browser("staff", "en").get("/meetings/").content.decode()
     assert "Requests to arrange" in page and "Remote lawyer meetings" in page
+    page = browser("staff").get("/meetings/").content.decode()  # Chinese by default
+    assert "待安排的会见申请" in page and "远程律师会见" in page
 
 
 @pytest.mark.parametrize("who", ["officer", "judge"])

@@ -125,15 +125,16 @@ def _overlapping(rows: QuerySet, starts_at: datetime, ends_at: datetime) -> Quer
     return rows.filter(state__in=OCCUPYING, starts_at__lt=ends_at, ends_at__gt=starts_at)
 
 
-def _conflict(code: str, zh: str, en: str, other: Booking) -> Conflict:
-    return Conflict(
-        code,
-        zh,
-        en,
-        booking=other.number,
-        starts_at=other.starts_at.isoformat(),
-        ends_at=other.ends_at.isoformat(),
-    )
+def _conflict(code: str, zh: str, en: str, other: Booking, *, named: bool = True) -> Conflict:
+    """A 409 with the slot that is in the way (and its number, unless it is
+    another lawyer's booking)."""
+    facts = {
+        "starts_at": timezone.localtime(other.starts_at).isoformat(),
+        "ends_at": timezone.localtime(other.ends_at).isoformat(),
+    }
+    if named:
+        facts["booking"] = other.number
+    return Conflict(code, zh, en, **facts)
 
 
 # --- the lawyer's request -----------------------------------------------------------------
@@ -201,6 +202,7 @@ def _book(
             "该在押人员在此时段已有会见预约，请另选时间。",
             "The detainee has another meeting booked in this slot; choose another time.",
             other,
+            named=other.lawyer_id == lawyer.pk,
         )
     other = _overlapping(Booking.objects.filter(lawyer=lawyer), starts_at, ends_at).first()
     if other is not None:
