@@ -66,7 +66,7 @@ class PackageState(models.TextChoices):
     SENT = "sent", _("Sent, awaiting signature")
     RECEIVED = "received", _("Signed for and verified")
     REFUSED = "refused", _("Refused: verification failed")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", _("Accepted by the receiver")
     RETURNED = "returned", _("Returned with reasons")
 
 

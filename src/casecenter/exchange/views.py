@@ -146,6 +146,8 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(_package_page(pk))
     police = package.receiver.kind in services.POLICE_KINDS
+    if package.fast_track_id:
+        package.fast_track.refresh_from_db(fields=["state"])  # the acceptance may close it
     if package.fast_track_id and package.fast_track.state == "closed":
         done = _("Accepted and filed into the case's dossier: the fast track is closed.")
     elif police:
@@ -251,7 +253,9 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if view.may_work:
         if matter.kind == MatterKind.LEGAL_AID:
             if "lawyer" not in details:
-                forms["lawyer"] = LawyerForm(organisation_id=matter.organisation_id)
+                forms["lawyer"] = LawyerForm(  # on duty herself, as a rule
+                    organisation_id=matter.organisation_id, initial={"lawyer": request.user.pk}
+                )
             elif details["lawyer"]["id"] == request.user.pk:
                 forms["meeting"] = MeetingForm()
         if matter.kind in steps.REVIEW_KINDS and lawyer_met is not False:
