@@ -39,8 +39,15 @@ class Command(BaseCommand):
                     raise
                 log.exception("worker round failed; trying again in %.2f s", interval)
                 totals = {}
-            if any(totals.values()) and options["verbosity"] > 0:
-                self.stdout.write(" ".join(f"{k}={v}" for k, v in totals.items() if v))
+            # the alerts a round raised; the events it relayed too at -v 2 (the custody
+            # area's devices make some every second, which would bury the rest)
+            shown = {
+                k: v
+                for k, v in totals.items()
+                if v and (k != "relayed" or options["verbosity"] > 1)
+            }
+            if shown and options["verbosity"] > 0:
+                self.stdout.write(" ".join(f"{k}={v}" for k, v in shown.items()))
             if options["once"] or stopping:
                 return
             close_old_connections()
