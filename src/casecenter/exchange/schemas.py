@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -280,7 +279,3 @@ def matter_detail_out(view: MatterView) -> dict[str, Any]:
         "packages_out": [p.number for p in view.packages_out],
         "clocks": [clock_out(d) for d in view.clocks],
     }
-
-
-def manifest_entries(package: Package) -> list[dict[str, Any]]:
-    return json.loads(package.manifest).get("entries", [])

@@ -23,7 +23,8 @@ from casecenter.supervision.models import Deadline
 WAITING = [PackageState.SENT, PackageState.RECEIVED]
 
 
-def _partner(user: User) -> bool:
+def works_for_partner(user: User) -> bool:
+    """The user is a partner organisation's working role at that organisation."""
     return bool(user.organisation_id) and services.is_partner_worker(user, user.organisation_id)
 
 
@@ -32,7 +33,7 @@ def visible_packages(user: User) -> QuerySet[Package]:
     or received; the police those of the cases whose personal data they read."""
     if not user.is_authenticated or not user.organisation_id:
         return Package.objects.none()
-    if _partner(user):
+    if works_for_partner(user):
         org = user.organisation_id
         return Package.objects.filter(Q(sender_id=org) | Q(receiver_id=org))
     if user.is_police:
@@ -45,7 +46,7 @@ def visible_packages(user: User) -> QuerySet[Package]:
 
 def inbox(user: User, *, state: str = "") -> QuerySet[Package]:
     rows = visible_packages(user).select_related("sender", "receiver")
-    if _partner(user):
+    if works_for_partner(user):
         rows = rows.filter(receiver_id=user.organisation_id)
     else:
         rows = rows.filter(receiver__kind__in=services.POLICE_KINDS)
@@ -56,7 +57,7 @@ def inbox(user: User, *, state: str = "") -> QuerySet[Package]:
 
 def outbox(user: User, *, state: str = "") -> QuerySet[Package]:
     rows = visible_packages(user).select_related("sender", "receiver", "matter")
-    if _partner(user):
+    if works_for_partner(user):
         rows = rows.filter(sender_id=user.organisation_id)
     else:
         rows = rows.filter(sender__kind__in=services.POLICE_KINDS)
@@ -108,7 +109,7 @@ def read_package(user: User, pk: int) -> PackageView:
 
 def matters(user: User, *, state: str = "") -> QuerySet[Matter]:
     """The user's organisation's matters (a partner organisation's working role)."""
-    if not _partner(user):
+    if not works_for_partner(user):
         return Matter.objects.none()
     rows = Matter.objects.filter(organisation_id=user.organisation_id).select_related("handler")
     if state:

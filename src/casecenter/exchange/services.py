@@ -156,7 +156,7 @@ def may_receive(user: User, package: Package) -> bool:
         return bool(
             package.case_id
             and user.is_police
-            and package.receiver_id in (package.case.organisation_id,)
+            and package.receiver_id == package.case.organisation_id
             and access.may_read_personal(user, package.case)
         )
     return is_partner_worker(user, package.receiver_id)

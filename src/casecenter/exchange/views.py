@@ -73,7 +73,7 @@ def hub(request: HttpRequest) -> HttpResponse:
             "inbox": selectors.inbox(user)[:100],
             "outbox": selectors.outbox(user)[:100],
             "matters": selectors.matters(user)[:100],
-            "partner": selectors._partner(user),
+            "partner": selectors.works_for_partner(user),
             "waiting": selectors.inbox(user).filter(state__in=selectors.WAITING).count(),
         },
     )

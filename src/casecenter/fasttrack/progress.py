@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
-
 from casecenter import law
 from casecenter.accounts.models import Organisation, User
 from casecenter.audit.services import record
@@ -122,12 +120,3 @@ def plan(fast_track: FastTrack, code: str, *, note_zh: str, note_en: str) -> Non
     fast_track.stages.filter(code=code, done_at__isnull=True).update(
         note={"zh": note_zh, "en": note_en}
     )
-
-
-def hours_so_far(fast_track: FastTrack, now: datetime | None = None) -> float:
-    """Hours from capture to the judgment, or to now while it runs."""
-    judgment = next(
-        (s.done_at for s in fast_track.stages.all() if s.code == "judgment" and s.done_at), None
-    )
-    end = judgment or fast_track.ended_at or now or timezone.now()
-    return law.fasttrack.hours_between(fast_track.captured_at, end)

@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -175,7 +175,3 @@ def partner_matter(user: User, track: FastTrack) -> Matter | None:
         .order_by("-opened_at")
         .first()
     )
-
-
-def open_tracks_of(user: User) -> QuerySet[FastTrack]:
-    return visible_tracks(user).filter(Q(state=FastTrack.State.RUNNING))

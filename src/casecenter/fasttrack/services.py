@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from casecenter import law
-from casecenter.accounts.models import Organisation, OrganisationKind, Role, User
+from casecenter.accounts.models import Organisation, OrganisationKind, User
 from casecenter.audit.services import record
 from casecenter.cases import access
 from casecenter.cases.models import Case, CaseEvent, CaseKind, CaseState, Party, PartyRole
@@ -379,14 +379,3 @@ def on_accept(actor: User, package: Package, matter: Matter | None) -> None:
             note_zh=f"判决书已签收（{package.number}）",
             note_en=f"judgment filed ({package.number})",
         )
-
-
-def partner_may_see(user: User, fast_track: FastTrack) -> bool:
-    return (
-        user.role != Role.ADMIN
-        and bool(user.organisation_id)
-        and Matter.objects.filter(
-            fast_track=fast_track, organisation_id=user.organisation_id
-        ).exists()
-        and exchange.is_partner_worker(user, user.organisation_id)
-    )
