@@ -8,12 +8,13 @@ a message on the request's page, never a half-done change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,7 +29,7 @@ from casecenter.assistance.forms import (
     FollowUpForm,
     WithdrawForm,
 )
-from casecenter.assistance.models import State
+from casecenter.assistance.models import Level, State
 from casecenter.errors import DomainError
 from casecenter.supervision.forms import period_text
 from casecenter.web.forms import add_domain_error, get_object_or_404_domain, submit_form
@@ -161,75 +162,53 @@ def assistance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _page(pk: int) -> str:
-    return reverse("assistance-detail", args=[pk])
+def _step_view(make_form: Callable, call: Callable, success: str) -> Callable:
+    """The post of one step on a request's page: its form, its service, back to
+    the page with a message (a refused step changes nothing)."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        req = get_object_or_404_domain(selectors.get_request, request.user, pk)
+        submit_form(
+            request,
+            make_form(request.POST, req),
+            lambda d: call(request.user, req, d),
+            str(success),
+        )
+        return redirect("assistance-detail", pk=pk)
+
+    return view
 
 
-@login_required
-@require_POST
-def assistance_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    req = get_object_or_404_domain(selectors.get_request, request.user, pk)
-    submit_form(
-        request,
-        AnswerForm(request.POST),
-        lambda d: services.answer_request(
-            request.user, req, answer=d["answer"], channel=d["channel"], round=d["round"]
-        ),
-        _("Answer sent to the officer."),
-    )
-    return redirect(_page(pk))
-
-
-@login_required
-@require_POST
-def assistance_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
-    req = get_object_or_404_domain(selectors.get_request, request.user, pk)
-    submit_form(
-        request,
-        FollowUpForm(request.POST),
-        lambda d: services.follow_up(request.user, req, question=d["question"]),
-        _("Follow-up sent; the unit's response clock runs again."),
-    )
-    return redirect(_page(pk))
-
-
-@login_required
-@require_POST
-def assistance_escalate(request: HttpRequest, pk: int) -> HttpResponse:
-    req = get_object_or_404_domain(selectors.get_request, request.user, pk)
-    levels = [lv for lv in (1, 2, 3) if lv < req.level]
-    submit_form(
-        request,
-        EscalateForm(request.POST, levels=levels, targets=selectors.level_targets()),
-        lambda d: services.escalate_request(
-            request.user, req, level=d["level"], reason=d["reason"]
-        ),
-        _("Level raised; the new level's clock runs from now."),
-    )
-    return redirect(_page(pk))
-
-
-@login_required
-@require_POST
-def assistance_close(request: HttpRequest, pk: int) -> HttpResponse:
-    req = get_object_or_404_domain(selectors.get_request, request.user, pk)
-    submit_form(
-        request,
-        CloseForm(request.POST),
-        lambda d: services.close_request(request.user, req, helpful=d["helpful"], note=d["note"]),
-        _("Request closed."),
-    )
-    return redirect(_page(pk))
-
-
-@login_required
-@require_POST
-def assistance_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    req = get_object_or_404_domain(selectors.get_request, request.user, pk)
-    submit_form(
-        request,
-        WithdrawForm(request.POST),
-        lambda d: services.withdraw_request(request.user, req, reason=d["reason"]),
-        _("Request withdrawn; its clock is cancelled."),
-    )
-    return redirect(_page(pk))
+assistance_answer = _step_view(
+    lambda data, req: AnswerForm(data),
+    lambda user, req, d: services.answer_request(
+        user, req, answer=d["answer"], channel=d["channel"], round=d["round"]
+    ),
+    gettext_lazy("Answer sent to the officer."),
+)
+assistance_follow_up = _step_view(
+    lambda data, req: FollowUpForm(data),
+    lambda user, req, d: services.follow_up(user, req, question=d["question"]),
+    gettext_lazy("Follow-up sent; the unit's response clock runs again."),
+)
+assistance_escalate = _step_view(
+    lambda data, req: EscalateForm(
+        data,
+        levels=[lv for lv in Level.values if lv < req.level],
+        targets=selectors.level_targets(),
+    ),
+    lambda user, req, d: services.escalate_request(user, req, level=d["level"], reason=d["reason"]),
+    gettext_lazy("Level raised; the new level's clock runs from now."),
+)
+assistance_close = _step_view(
+    lambda data, req: CloseForm(data),
+    lambda user, req, d: services.close_request(user, req, helpful=d["helpful"], note=d["note"]),
+    gettext_lazy("Request closed."),
+)
+assistance_withdraw = _step_view(
+    lambda data, req: WithdrawForm(data),
+    lambda user, req, d: services.withdraw_request(user, req, reason=d["reason"]),
+    gettext_lazy("Request withdrawn; its clock is cancelled."),
+)
