@@ -109,3 +109,19 @@ def test_only_the_legal_affairs_of_a_case_extend_and_a_caseless_clock_is_not_the
         services.extend_deadline(
             officers["legal"], deadline, variant="long_sentence", reason="量刑可能超过一年"
         )
+
+
+def test_a_case_clock_about_a_record_opens_the_records_page(make_case, monkeypatch):
+    """A specialised unit's clock on a station's case: the unit cannot open the case,
+    so its alert leads to the request; a plain case clock leads to the case."""
+    case = make_case()
+    with transaction.atomic():
+        about = services.open_deadline(
+            None, "response.level1", case, trigger_at=timezone.now(), subject="assistance:5"
+        )
+        plain = services.open_deadline(None, "filing.review", case, trigger_at=timezone.now())
+    monkeypatch.setitem(subjects.PAGES, "assistance", "case-list-of-a-kind")  # unknown name
+    assert subjects.page(about) == f"/cases/{case.pk}/#clocks"  # no such page: the case
+    monkeypatch.setitem(subjects.PAGES, "assistance", "fasttrack-detail")  # any URL with an id
+    assert subjects.page(about) == "/fast-track/5/"
+    assert subjects.page(plain) == f"/cases/{case.pk}/#clocks"

@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casecenter.accounts.models import User
+from casecenter.supervision import subjects
 from casecenter.supervision.models import Alert
 from casecenter.supervision.selectors import open_alert_count, visible_alerts
 
@@ -82,7 +83,10 @@ def alert_payload(alert: Alert, *, english: bool) -> dict:
         "severity": alert.severity,
         "kind": alert.kind,
         "case": alert.case.number if alert.case_id else None,
-        "case_url": reverse("case-detail", args=[alert.case_id]) if alert.case_id else None,
+        # the record the alert is about, where its app has a page for it (a request
+        # for help is the specialised unit's to open; the station's case is not)
+        "case_url": (subjects.subject_page(alert.deadline) if alert.deadline_id else "")
+        or (reverse("case-detail", args=[alert.case_id]) if alert.case_id else None),
         "url": reverse("alert-detail", args=[alert.pk]),
     }
 
@@ -104,7 +108,7 @@ def alert_events(user: User, *, after: int, english: bool) -> Iterator[str]:
                 visible_alerts(user)
                 .filter(pk__gt=after, raised_at__gte=timezone.now() - RESUME_WINDOW)
                 .exclude(pk__in=sent)
-                .select_related("case")
+                .select_related("case", "deadline")
                 .order_by("pk")[:BATCH]
             )
             for alert in fresh:

@@ -292,10 +292,12 @@ def cancel_deadlines(
     measure: Any = None,
     item: Any = None,
     subject: str = "",
+    at: datetime | None = None,
 ) -> list[Deadline]:
-    """The clock no longer applies (the person was released, the case withdrawn)."""
+    """The clock no longer applies (the person was released, the case withdrawn),
+    from ``at`` (default now)."""
     _in_transaction()
-    now = timezone.now()
+    now = at or timezone.now()
     cancelled = []
     for deadline in _running(case, rule_codes, party, measure, item, subject):
         if deadline.state == DeadlineState.RUNNING:

@@ -59,6 +59,12 @@ def clock_page(deadline) -> str:  # type: ignore[no-untyped-def]
     return subjects.page(deadline)
 
 
+@register.filter
+def subject_page(deadline) -> str:  # type: ignore[no-untyped-def]
+    """The page of the record a clock is about ("" for a plain case clock)."""
+    return subjects.subject_page(deadline) if deadline else ""
+
+
 @register.simple_tag
 def rule_periods(rule: Rule) -> list[str]:
     """A rule's periods, each with its variant's name; a tuned policy period first."""
