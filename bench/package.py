@@ -44,7 +44,7 @@ dossier holds the same files as documents, each added through
 
 1. ``sha256sum`` and ``openssl dgst -sha256`` over the stored files (the
    baselines, as above);
-2. ``send``: ``exchange.services.send_from_case`` of a transfer for prosecution —
+2. ``send``: ``exchange.sending.send_from_case`` of a transfer for prosecution —
    the dossier's snapshot (each document's current version is already stored by
    its hash, so nothing is read or copied), the manifest signed with the
    station's key, the package and its file rows, clock, case event, audit entry
@@ -266,7 +266,7 @@ def db_child(source: str, rounds: int) -> dict:
     from casecenter.dossiers import services as dossiers
     from casecenter.dossiers import storage
     from casecenter.dossiers.models import Version
-    from casecenter.exchange import keys, packaging, services
+    from casecenter.exchange import keys, packaging, sending, services
     from casecenter.exchange.models import PackageKind, PackageState
 
     started = time.perf_counter()
@@ -327,7 +327,7 @@ def db_child(source: str, rounds: int) -> dict:
             times["openssl"].append(run_tool([openssl, "dgst", "-sha256"], location, stored)[0])
 
         clock = time.perf_counter()
-        package = services.send_from_case(
+        package = sending.send_from_case(
             legal, case, kind=PackageKind.PROSECUTION_REVIEW, receiver=procuratorate
         )
         times["send"].append(time.perf_counter() - clock)

@@ -16,7 +16,7 @@ from casecenter.accounts.models import Role
 from casecenter.audit.models import AuditEntry
 from casecenter.dossiers import storage
 from casecenter.errors import Conflict, InvalidInput, PermissionDenied
-from casecenter.exchange import keys, manifest, packaging, services
+from casecenter.exchange import keys, manifest, packaging, sending, services
 from casecenter.exchange.models import Matter, Package, PackageFile, PackageState
 from casecenter.fasttrack import services as fasttrack
 from casecenter.supervision.models import Deadline, DeadlineState
@@ -171,11 +171,11 @@ def test_a_returned_package_is_sent_again_corrected(sent, officers, partners):
         services.return_package(prosecutor, sent, reasons="  ")
     returned = services.return_package(prosecutor, sent, reasons="缺少血液酒精含量鉴定意见")
     assert returned.state == PackageState.RETURNED
-    again = services.resend(officers["legal"], returned)
+    again = sending.resend(officers["legal"], returned)
     assert again.supersedes == returned and again.state == PackageState.SENT
     assert json.loads(again.manifest)["extra"]["supersedes"] == returned.number
     with pytest.raises(Conflict):
-        services.resend(officers["legal"], returned)  # once only
+        sending.resend(officers["legal"], returned)  # once only
 
 
 @pytest.mark.django_db(transaction=True)

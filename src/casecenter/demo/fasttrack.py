@@ -23,8 +23,8 @@ from casecenter.cases.models import AssignmentRole, Case, CaseKind, CaseState, P
 from casecenter.demo import dossiers as demo_dossiers
 from casecenter.dossiers import services as dossiers
 from casecenter.dossiers.models import Document, ReviewState
+from casecenter.exchange import sending, steps
 from casecenter.exchange import services as exchange
-from casecenter.exchange import steps
 from casecenter.exchange.models import Matter, Package, PackageKind
 from casecenter.fasttrack import services as fasttrack
 from casecenter.fasttrack.models import FastTrack
@@ -240,7 +240,7 @@ class FastTrackDemo:
             at=c + 13 * H,
         )
         dossiers.review(self.legal, blood, decision="approved", version=1, at=c + 13.5 * H)
-        again = exchange.resend(self.legal, first)
+        again = sending.resend(self.legal, first)
         self.take(prosecutor, again, now - 5 * H)
         return track
 
@@ -289,7 +289,7 @@ class FastTrackDemo:
         ).exclude(fast_track__isnull=False)
         for n, case in enumerate(transferred.order_by("pk")[:5]):
             sender = self.legal
-            package = exchange.send_from_case(
+            package = sending.send_from_case(
                 sender,
                 case,
                 kind=PackageKind.PROSECUTION_REVIEW,

@@ -13,7 +13,7 @@ from ninja import File, Router, Status, UploadedFile
 from casecenter.accounts.models import Organisation, OrganisationKind, User
 from casecenter.cases import selectors as cases
 from casecenter.errors import InvalidInput
-from casecenter.exchange import keys, manifest, selectors, services, steps
+from casecenter.exchange import keys, manifest, selectors, sending, services, steps
 from casecenter.exchange.schemas import (
     HearingIn,
     IndictIn,
@@ -121,14 +121,14 @@ def package_zip(request: HttpRequest, package_id: Id):
 def resend(request: HttpRequest, package_id: Id):
     """Send a returned or refused package again, from the dossier as it is now."""
     package = selectors.get_package(request.auth, package_id)
-    return Status(201, package_out(services.resend(request.auth, package)))
+    return Status(201, package_out(sending.resend(request.auth, package)))
 
 
 @router.post("/cases/{case_id}/packages", response={201: PackageOut})
 def send_case(request: HttpRequest, case_id: Id, payload: SendIn):
     """Hand a police case over: its dossier, its property list, the request."""
     case = cases.get_case(request.auth, case_id)
-    package = services.send_from_case(
+    package = sending.send_from_case(
         request.auth,
         case,
         kind=payload.kind,
@@ -171,7 +171,7 @@ def _matter_response(request: HttpRequest, matter_id: int):
 def send_matter(request: HttpRequest, matter_id: Id, payload: SendIn):
     """Send on what your organisation holds (e.g. a legal-aid notice from the court)."""
     matter = selectors.get_matter(request.auth, matter_id)
-    package = services.send_from_matter(
+    package = sending.send_from_matter(
         request.auth,
         matter,
         kind=payload.kind,

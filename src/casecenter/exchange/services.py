@@ -1,6 +1,7 @@
-"""Every write of the exchange: a package sent, signed for (verified), accepted or
-returned; a matter opened, given documents, closed. One transaction each, with
-its audit entry, its outbox event and its clocks.
+"""The exchange at the receiver: a package signed for (verified), accepted or
+returned; a matter opened, closed — and the routes and rules of who works where
+that the senders (``sending``) and the partners' steps (``steps``) share. One
+transaction each, with its audit entry, its outbox event and its clocks.
 
 A package's way::
 
@@ -30,7 +31,7 @@ from casecenter.accounts.models import Organisation, OrganisationKind, Role, Use
 from casecenter.accounts.services import next_serial
 from casecenter.audit.services import record
 from casecenter.cases import access
-from casecenter.cases.models import Case, CaseEvent, PartyRole
+from casecenter.cases.models import CaseEvent
 from casecenter.cases.services import log_event
 from casecenter.dossiers import services as dossiers
 from casecenter.dossiers.models import Dossier
@@ -40,7 +41,6 @@ from casecenter.exchange.models import (
     Matter,
     MatterKind,
     Package,
-    PackageFile,
     PackageKind,
     PackageState,
 )
@@ -113,12 +113,14 @@ DEFAULT_REQUEST = {
 ON_ACCEPT: list[Callable[[User, Package, Matter | None], None]] = []
 
 
-def _require(allowed: bool, code: str, zh: str, en: str) -> None:
+def require(allowed: bool, code: str, zh: str, en: str) -> None:
+    """Refuse (403) what ``allowed`` says the actor may not do."""
     if not allowed:
         raise PermissionDenied(code, zh, en)
 
 
-def _when(at: datetime | None) -> datetime:
+def moment(at: datetime | None) -> datetime:
+    """A moment a user states for a step of the exchange (default now)."""
     return past_moment(at, code="exchange", what_zh="时间", what_en="time")
 
 
@@ -162,335 +164,28 @@ def may_receive(user: User, package: Package) -> bool:
     return is_partner_worker(user, package.receiver_id)
 
 
-def may_send_from_case(user: User, case: Case, kind: str) -> bool:
-    """Transfers for prosecution are the legal-affairs unit's (as the case's
-    transfer step); a legal-aid notice any of the case's own officers'."""
-    if kind in (PackageKind.PROSECUTION_REVIEW, PackageKind.FAST_TRACK):
-        return user.role == Role.LEGAL_AFFAIRS and (
-            access.is_supervising(user, case) or access.is_assigned(user, case)
-        )
-    if kind == PackageKind.LEGAL_AID:
-        return dossiers.may_write(user, Dossier(case=case, organisation_id=case.organisation_id))
-    return False
-
-
 def may_work(user: User, matter: Matter) -> bool:
     return matter.state == Matter.State.OPEN and is_partner_worker(user, matter.organisation_id)
 
 
-# --- sending -------------------------------------------------------------------------
+# --- routes ----------------------------------------------------------------------------
 
 
-def _route(kind: str, sender: Organisation, receiver: Organisation) -> Route:
-    route = ROUTES.get(kind)  # type: ignore[call-overload]
-    if route is None:
+def route(kind: str, sender: Organisation, receiver: Organisation) -> Route:
+    """The route of a kind of package between two organisations (422 if there is none)."""
+    found = ROUTES.get(kind)  # type: ignore[call-overload]
+    if found is None:
         raise InvalidInput(
             "package.kind", f"未知的移交类型：{kind}", f"Unknown kind of package: {kind}"
         )
-    if sender.kind not in route.senders or receiver.kind not in route.receivers:
+    if sender.kind not in found.senders or receiver.kind not in found.receivers:
         raise InvalidInput(
             "package.route",
             f"{sender.name}不能向{receiver.name}移交“{PackageKind(kind).label}”。",
             f"{sender.name_en or sender.code} cannot send a {kind} package to "
             f"{receiver.name_en or receiver.code}.",
         )
-    return route
-
-
-def _people_of_case(case: Case) -> list[dict[str, Any]]:
-    """The case's people as a package names them for the receiver (the suspects
-    first): the receiver must know whom the case is about."""
-    people = []
-    parties = case.parties.select_related("person").order_by("pk")
-    for party in sorted(parties, key=lambda p: p.role != PartyRole.SUSPECT):
-        person = party.person
-        people.append(
-            {
-                "role": party.role,
-                "name": person.name,
-                "id_number": person.id_number or "",
-                "sex": person.sex,
-                "birth_date": person.birth_date.isoformat() if person.birth_date else "",
-                "minor_at_act": party.minor_at_act,
-            }
-        )
-    return people
-
-
-def _case_json(case_number: str, title: str, kind: str, category: str) -> dict[str, str]:
-    return {"number": case_number, "title": title, "kind": kind, "category": category}
-
-
-def _send(
-    actor: User,
-    *,
-    kind: str,
-    sender: Organisation,
-    receiver: Organisation,
-    request: str,
-    files: list[packaging.File],
-    case_info: dict[str, str],
-    people: list[dict[str, Any]],
-    case: Case | None = None,
-    source_matter: Matter | None = None,
-    fast_track: Any = None,
-    supersedes: Package | None = None,
-    extra: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> Package:
-    _route(kind, sender, receiver)
-    request = (request or "").strip()[:500] or DEFAULT_REQUEST[kind]  # type: ignore[index]
-    if not files:
-        raise InvalidInput(
-            "package.empty",
-            "卷宗中没有可移交的材料。",
-            "The dossier has nothing to hand over.",
-        )
-    now = _when(at)
-    serial = next_serial(sender.pk, "package", timezone.localdate(now).year)
-    number = f"{sender.code.upper()}-YJ-{timezone.localdate(now).year}-{serial:04d}"
-    manifest_extra: dict[str, Any] = {"kind": kind, "people": people, **(extra or {})}
-    if supersedes is not None:
-        manifest_extra["supersedes"] = supersedes.number
-    text, signature, key = packaging.sign(
-        number=number,
-        sender=sender,
-        receiver=receiver,
-        case=case_info,
-        request=request,
-        files=files,
-        extra=manifest_extra,
-    )
-    package = Package.objects.create(
-        number=number,
-        kind=kind,
-        sender=sender,
-        receiver=receiver,
-        request=request,
-        case=case,
-        source_matter=source_matter,
-        fast_track=fast_track,
-        supersedes=supersedes,
-        case_number=case_info["number"],
-        title=case_info.get("title", "")[:200],
-        manifest=text,
-        signature=signature,
-        signer=key.key_id,
-        files_count=len(files),
-        total_bytes=sum(f.blob.size for f in files),
-        sent_by=actor,
-        sent_at=now,
-    )
-    PackageFile.objects.bulk_create(
-        [
-            PackageFile(
-                package=package,
-                path=f.path,
-                sha256=f.blob.sha256,
-                size=f.blob.size,
-                kind=f.kind,
-                title=f.title[:200],
-                content_type=f.blob.content_type,
-                storage_name=f.blob.name,
-            )
-            for f in files
-        ]
-    )
-    clocks.open_deadline(
-        actor,
-        RECEIVE_RULE,
-        None,
-        trigger_at=now,
-        organisation=receiver,
-        subject=f"package:{package.pk}",
-        reference=number,
-    )
-    if case is not None:
-        log_event(
-            actor,
-            case,
-            CaseEvent.Kind.HANDOVER,
-            package=number,
-            package_kind=kind,
-            receiver=receiver.name,
-            files=len(files),
-        )
-    record(
-        actor,
-        "exchange.package_sent",
-        package,
-        data={
-            "number": number,
-            "kind": kind,
-            "sender": sender.code,
-            "receiver": receiver.code,
-            "files": len(files),
-            "signer": key.key_id,
-            "case_id": case.pk if case else None,
-        },
-    )
-    emit("exchange.package_sent", package=package.pk, receiver=receiver.pk, kind=kind)
-    return package
-
-
-def _live_package(
-    case: Case | None, matter: Matter | None, kind: str, receiver: Organisation
-) -> Package | None:
-    live = [PackageState.SENT, PackageState.RECEIVED, PackageState.ACCEPTED]
-    rows = Package.objects.filter(kind=kind, state__in=live, receiver=receiver)
-    if case is not None:
-        return rows.filter(case=case, source_matter__isnull=True).first()
-    return rows.filter(source_matter=matter).first()
-
-
-def _superseded(previous: Package | None, sender_id: int, kind: str) -> Package | None:
-    if previous is None:
-        return None
-    previous = Package.objects.select_for_update(of=("self",)).get(pk=previous.pk)
-    if previous.sender_id != sender_id or previous.kind != kind:
-        raise InvalidInput(
-            "package.supersedes", "只能重新移交本单位的同类材料。", "Resend your own package."
-        )
-    if previous.state not in (PackageState.RETURNED, PackageState.REFUSED):
-        raise Conflict(
-            "package.not_returned",
-            "原移交材料未被退回，不能重新移交。",
-            "Only a returned or refused package is sent again.",
-        )
-    if hasattr(previous, "superseded_by"):
-        raise Conflict(
-            "package.resent", "该材料已重新移交。", "This package was already sent again."
-        )
-    return previous
-
-
-@transaction.atomic
-def send_from_case(
-    actor: User,
-    case: Case,
-    *,
-    kind: str,
-    receiver: Organisation,
-    request: str = "",
-    fast_track: Any = None,
-    supersedes: Package | None = None,
-    extra: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> Package:
-    """Hand a police case over: its dossier as it stands (each document's current
-    version), its property list and the request, signed by the station."""
-    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-    _require(
-        may_send_from_case(actor, case, kind),
-        "package.send",
-        "您不能移交该案件的材料。",
-        "You may not hand this case over.",
-    )
-    supersedes = _superseded(supersedes, case.organisation_id, kind)
-    if supersedes is None and _live_package(case, None, kind, receiver):
-        raise Conflict(
-            "package.live",
-            "该案件已有同类移交材料在途或已被接收。",
-            "A package of this kind for this case is on its way or accepted already.",
-        )
-    files = packaging.dossier_files(Dossier.objects.filter(case=case).first(), kind)
-    if kind in (PackageKind.PROSECUTION_REVIEW, PackageKind.FAST_TRACK):
-        listed = packaging.property_list_file(case)
-        if listed is not None:
-            files.append(listed)
-    return _send(
-        actor,
-        kind=kind,
-        sender=case.organisation,
-        receiver=receiver,
-        request=request,
-        files=files,
-        case_info=_case_json(case.number, case.title, case.kind, case.category),
-        people=_people_of_case(case),
-        case=case,
-        fast_track=fast_track,
-        supersedes=supersedes,
-        extra=extra,
-        at=at,
-    )
-
-
-@transaction.atomic
-def send_from_matter(
-    actor: User,
-    matter: Matter,
-    *,
-    kind: str,
-    receiver: Organisation,
-    request: str = "",
-    supersedes: Package | None = None,
-    extra: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> Package:
-    """A partner organisation sends on what it holds: its matter's dossier (what it
-    received and what it added), e.g. the indictment to the court."""
-    matter = Matter.objects.select_for_update(of=("self",)).get(pk=matter.pk)
-    _require(
-        may_work(actor, matter),
-        "package.send",
-        "您不能移交该案件的材料。",
-        "You may not hand this matter over.",
-    )
-    supersedes = _superseded(supersedes, matter.organisation_id, kind)
-    if supersedes is None and _live_package(None, matter, kind, receiver):
-        raise Conflict(
-            "package.live",
-            "已有同类移交材料在途或已被接收。",
-            "A package of this kind is on its way or accepted already.",
-        )
-    origin = matter.packages.order_by("received_at").first()
-    info = json.loads(origin.manifest)["case"] if origin else {"number": matter.case_number}
-    case_info = _case_json(
-        matter.case_number, matter.title, info.get("kind", ""), info.get("category", "")
-    )
-    return _send(
-        actor,
-        kind=kind,
-        sender=matter.organisation,
-        receiver=receiver,
-        request=request,
-        files=packaging.dossier_files(matter.dossier, kind),
-        case_info=case_info,
-        people=json.loads(matter.people or "[]"),
-        case=origin.case if origin else None,  # the police case it all began with
-        source_matter=matter,
-        fast_track=matter.fast_track,
-        supersedes=supersedes,
-        extra=extra,
-        at=at,
-    )
-
-
-def resend(actor: User, package: Package) -> Package:
-    """Send a returned or refused package again, from the dossier as it is now
-    (the corrected documents), to the same receiver with the same request."""
-    extra = {
-        k: v
-        for k, v in packaging.manifest_of(package).get("extra", {}).items()
-        if k not in ("kind", "people", "supersedes")
-    }
-    common = {
-        "kind": package.kind,
-        "receiver": package.receiver,
-        "request": package.request,
-        "supersedes": package,
-        "extra": extra,
-    }
-    if package.source_matter_id:
-        return send_from_matter(actor, package.source_matter, **common)
-    if package.case_id and package.sender.kind in POLICE_KINDS:
-        return send_from_case(actor, package.case, fast_track=package.fast_track, **common)
-    raise InvalidInput(
-        "package.resend", "该材料不能重新移交。", "This package cannot be sent again."
-    )
-
-
-# --- receiving -----------------------------------------------------------------------
+    return found
 
 
 def _locked(package: Package) -> Package:
@@ -520,7 +215,7 @@ def receive(actor: User, package: Package, *, at: datetime | None = None) -> Pac
     (on SQLite, the whole database's) while it is read; under the row lock the
     package must still be unsigned and its manifest the one verified."""
     seen = Package.objects.select_related("receiver", "sender", "case").get(pk=package.pk)
-    _require(
+    require(
         may_receive(actor, seen),
         "package.receive",
         "您不能签收该移交材料。",
@@ -533,7 +228,7 @@ def receive(actor: User, package: Package, *, at: datetime | None = None) -> Pac
         _expect(package, PackageState.SENT)
         if (package.manifest, package.signature) != (seen.manifest, seen.signature):
             verdict = packaging.verify(package)  # changed meanwhile: judge what is there now
-        return _signed_for(actor, package, verdict, max(_when(at), package.sent_at))
+        return _signed_for(actor, package, verdict, max(moment(at), package.sent_at))
 
 
 def _signed_for(
@@ -600,8 +295,8 @@ def _documents_of(package: Package) -> list[tuple[str, str, Any, str]]:
     ]
 
 
-def _open_matter(actor: User, package: Package, route: Route, at: datetime) -> Matter:
-    kind = route.matter
+def _open_matter(actor: User, package: Package, way: Route, at: datetime) -> Matter:
+    kind = way.matter
     if package.fast_track_id:
         kind = FAST_TRACK_MATTER.get(kind, kind)  # type: ignore[arg-type]
     number = _matter_number(package.receiver, at)
@@ -627,7 +322,7 @@ def _open_matter(actor: User, package: Package, route: Route, at: datetime) -> M
     dossiers.attach_handed_over(
         actor, dossier, _documents_of(package), source=f"package:{package.number}", at=at
     )
-    rule = FAST_TRACK_CLOCK.get(kind, route.clock) if package.fast_track_id else route.clock
+    rule = FAST_TRACK_CLOCK.get(kind, way.clock) if package.fast_track_id else way.clock
     if rule:
         variant = "default"
         if rule in ("fast_track.review", "fast_track.trial") and package.fast_track_id:
@@ -658,18 +353,18 @@ def accept(actor: User, package: Package, *, at: datetime | None = None) -> Pack
     own number and dossier holding the package's documents, the request's
     clock); the police file a hand-back (a judgment) into the case's dossier."""
     package = _locked(package)
-    _require(
+    require(
         may_receive(actor, package),
         "package.receive",
         "您不能受理该移交材料。",
         "You may not accept this package.",
     )
     _expect(package, PackageState.RECEIVED)
-    route = _route(package.kind, package.sender, package.receiver)
-    at = max(_when(at), package.received_at)
+    way = route(package.kind, package.sender, package.receiver)
+    at = max(moment(at), package.received_at)
     matter = None
-    if route.matter is not None:
-        matter = _open_matter(actor, package, route, at)
+    if way.matter is not None:
+        matter = _open_matter(actor, package, way, at)
     elif package.receiver.kind in POLICE_KINDS:  # a hand-back, filed into the case's dossier
         dossier = dossiers.dossier_of(package.case)
         dossiers.attach_handed_over(
@@ -715,7 +410,7 @@ def return_package(
     """Return a received package with reasons (退回): the sender corrects its
     dossier and sends again (``supersedes``)."""
     package = _locked(package)
-    _require(
+    require(
         may_receive(actor, package),
         "package.receive",
         "您不能退回该移交材料。",
@@ -723,7 +418,7 @@ def return_package(
     )
     reasons = _reasons(reasons, "package.reasons")
     _expect(package, PackageState.RECEIVED)
-    at = max(_when(at), package.received_at)
+    at = max(moment(at), package.received_at)
     package.state, package.decided_by, package.decided_at = PackageState.RETURNED, actor, at
     package.reasons = reasons
     package.save(update_fields=["state", "decided_by", "decided_at", "reasons"])
@@ -749,7 +444,7 @@ def return_package(
 def locked_matter(actor: User, matter: Matter) -> Matter:
     """The matter, row-locked, for a step of its organisation's working role."""
     matter = Matter.objects.select_for_update(of=("self",)).get(pk=matter.pk)
-    _require(
+    require(
         is_partner_worker(actor, matter.organisation_id),
         "matter.work",
         "您不能办理该案件。",
@@ -780,4 +475,4 @@ def conclude(actor: User, matter: Matter, *, outcome: str, at: datetime | None =
     """Close a matter with its outcome in words (e.g. a decision not to prosecute)."""
     matter = locked_matter(actor, matter)
     outcome = _reasons(outcome, "matter.outcome")
-    return close_matter(actor, matter, outcome=outcome, at=max(_when(at), matter.opened_at))
+    return close_matter(actor, matter, outcome=outcome, at=max(moment(at), matter.opened_at))

@@ -24,7 +24,7 @@ from casecenter.audit.services import record
 from casecenter.dossiers import services as dossiers
 from casecenter.dossiers.models import DocumentKind
 from casecenter.errors import InvalidInput, PermissionDenied
-from casecenter.exchange import services
+from casecenter.exchange import sending, services
 from casecenter.exchange.models import Matter, MatterKind, Package, PackageKind
 from casecenter.fasttrack import progress
 from casecenter.moments import past_moment
@@ -252,7 +252,7 @@ def indict(
         received_at=matter.received_at,
     )
     _remember(matter, "indictment", {"charge": charge, "proposal": proposal, "court": court.pk})
-    package = services.send_from_matter(
+    package = sending.send_from_matter(
         actor,
         matter,
         kind=PackageKind.INDICTMENT,
@@ -345,7 +345,7 @@ def record_judgment(
         if origin.case_id:
             receivers.append(origin.case.organisation)  # the police station
     for receiver in receivers:
-        services.send_from_matter(
+        sending.send_from_matter(
             actor, matter, kind=PackageKind.JUDGMENT, receiver=receiver, at=judgment_at
         )
     services.close_matter(actor, matter, outcome=f"判决：{verdict}", at=judgment_at)

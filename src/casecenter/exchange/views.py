@@ -25,7 +25,7 @@ from casecenter.accounts.models import User
 from casecenter.audit.services import record
 from casecenter.cases import selectors as cases
 from casecenter.errors import DomainError, InvalidInput
-from casecenter.exchange import keys, manifest, packaging, selectors, services, steps
+from casecenter.exchange import keys, manifest, packaging, selectors, sending, services, steps
 from casecenter.exchange.forms import (
     HearingForm,
     IndictForm,
@@ -195,7 +195,7 @@ def verify_again(request: HttpRequest, pk: int) -> HttpResponse:
 def resend(request: HttpRequest, pk: int) -> HttpResponse:
     package = get_object_or_404_domain(selectors.get_package, request.user, pk)
     try:
-        new = services.resend(request.user, package)
+        new = sending.resend(request.user, package)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(_package_page(pk))
@@ -209,7 +209,7 @@ def send_from_case(request: HttpRequest, case_id: int) -> HttpResponse:
     submit_form(
         request,
         SendForm(request.POST),
-        lambda d: services.send_from_case(
+        lambda d: sending.send_from_case(
             request.user, case, kind=d["kind"], receiver=d["receiver"], request=d["request"]
         ),
         _("Package signed and sent."),

@@ -21,6 +21,7 @@ from casecenter.cases.services import log_event, transition_case
 from casecenter.dossiers import services as dossiers
 from casecenter.dossiers.models import DocumentKind
 from casecenter.errors import Conflict, InvalidInput, PermissionDenied
+from casecenter.exchange import sending
 from casecenter.exchange import services as exchange
 from casecenter.exchange.models import Matter, MatterKind, Package, PackageKind
 from casecenter.fasttrack import progress
@@ -48,11 +49,11 @@ def _require(allowed: bool, code: str, zh: str, en: str) -> None:
 
 def may_start(user: User, case: Case) -> bool:
     """The case's own officers, or the legal-affairs unit supervising it."""
-    return exchange.may_send_from_case(user, case, PackageKind.LEGAL_AID)
+    return sending.may_send_from_case(user, case, PackageKind.LEGAL_AID)
 
 
 def may_submit(user: User, case: Case) -> bool:
-    return exchange.may_send_from_case(user, case, PackageKind.FAST_TRACK)
+    return sending.may_send_from_case(user, case, PackageKind.FAST_TRACK)
 
 
 @transaction.atomic
@@ -219,7 +220,7 @@ def notify_legal_aid(
         legal_aid=legal_aid,
         fast_track=fast_track,
     )
-    package = exchange.send_from_case(
+    package = sending.send_from_case(
         actor,
         case,
         kind=PackageKind.LEGAL_AID,
@@ -271,7 +272,7 @@ def submit(
             expected_version=case.version,
             reason="适用速裁程序，移送审查起诉",
         )
-    package = exchange.send_from_case(
+    package = sending.send_from_case(
         actor,
         case,
         kind=PackageKind.FAST_TRACK,

@@ -8,7 +8,7 @@ from django import template
 from django.utils import timezone
 
 from casecenter.cases.models import Case
-from casecenter.exchange import selectors, services
+from casecenter.exchange import selectors, sending
 from casecenter.exchange.forms import SendForm
 from casecenter.exchange.models import PackageKind
 
@@ -21,7 +21,7 @@ def exchange_card(context: template.Context, case: Case) -> dict:
     may (inside the case file, whose read is checked and audited already)."""
     user = context["request"].user
     may_send = any(
-        services.may_send_from_case(user, case, kind)
+        sending.may_send_from_case(user, case, kind)
         for kind in (PackageKind.PROSECUTION_REVIEW, PackageKind.LEGAL_AID)
     )
     return {
