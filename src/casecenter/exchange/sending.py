@@ -182,11 +182,14 @@ def _send(
     return package
 
 
+#: a package on its way or taken: another of its kind to the same receiver waits for it
+LIVE_STATES = (PackageState.SENT, PackageState.RECEIVED, PackageState.ACCEPTED)
+
+
 def _live_package(
     case: Case | None, matter: Matter | None, kind: str, receiver: Organisation
 ) -> Package | None:
-    live = [PackageState.SENT, PackageState.RECEIVED, PackageState.ACCEPTED]
-    rows = Package.objects.filter(kind=kind, state__in=live, receiver=receiver)
+    rows = Package.objects.filter(kind=kind, state__in=LIVE_STATES, receiver=receiver)
     if case is not None:
         return rows.filter(case=case, source_matter__isnull=True).first()
     return rows.filter(source_matter=matter).first()

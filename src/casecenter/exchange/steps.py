@@ -185,10 +185,7 @@ def record_lawyer_meeting(
     meetings.append({"at": started_at.isoformat(), "mode": mode, "minutes": minutes})
     _remember(matter, "meetings", meetings)
     zh, en = MEETING_MODES[mode]
-    if (
-        matter.fast_track_id
-        and not matter.fast_track.stages.filter(code="lawyer_met", done_at__isnull=False).exists()
-    ):
+    if matter.fast_track_id and progress.reached_at(matter.fast_track, "lawyer_met") is None:
         _reach(
             actor, matter, "lawyer_met", started_at, f"{zh} {minutes}分钟", f"{en}, {minutes} min"
         )
@@ -204,6 +201,14 @@ def _org(organisation: Organisation | None, kind: str, zh: str) -> Organisation:
     if organisation is None or organisation.kind != kind:
         raise InvalidInput("matter.receiver", f"请选择{zh}。", f"Choose the {kind}.")
     return organisation
+
+
+def may_indict_yet(matter: Matter) -> bool:
+    """On a fast track the suspect signs the plea with the duty lawyer present (CPL
+    Art. 174): the procuratorate indicts once the lawyer has met the suspect."""
+    return (
+        not matter.fast_track_id or progress.reached_at(matter.fast_track, "lawyer_met") is not None
+    )
 
 
 @transaction.atomic
@@ -227,10 +232,7 @@ def indict(
     proposal = _text(
         proposal, "matter.proposal", "请填写量刑建议。", "State the sentencing proposal."
     )
-    if (
-        matter.fast_track_id
-        and not matter.fast_track.stages.filter(code="lawyer_met", done_at__isnull=False).exists()
-    ):
+    if not may_indict_yet(matter):
         raise InvalidInput(
             "matter.no_lawyer_yet",
             "值班律师尚未会见犯罪嫌疑人，不能签署认罪认罚具结书（《刑事诉讼法》第一百七十四条）。",

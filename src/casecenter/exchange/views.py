@@ -38,6 +38,7 @@ from casecenter.exchange.forms import (
     VerifyFileForm,
 )
 from casecenter.exchange.models import MatterKind, Package, PackageState
+from casecenter.fasttrack import progress
 from casecenter.web.forms import get_object_or_404_domain, run_service, submit_form
 
 
@@ -247,8 +248,7 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     details = matter.details or {}
     lawyer_met = None  # not a question for this matter
     if matter.fast_track_id and matter.kind in steps.REVIEW_KINDS:
-        met = matter.fast_track.stages.filter(code="lawyer_met").first()
-        lawyer_met = met.done_at if met and met.done_at else False
+        lawyer_met = progress.reached_at(matter.fast_track, "lawyer_met") or False
     forms: dict[str, Any] = {}
     if view.may_work:
         if matter.kind == MatterKind.LEGAL_AID:
@@ -258,7 +258,7 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             elif details["lawyer"]["id"] == request.user.pk:
                 forms["meeting"] = MeetingForm()
-        if matter.kind in steps.REVIEW_KINDS and lawyer_met is not False:
+        if matter.kind in steps.REVIEW_KINDS and steps.may_indict_yet(matter):
             forms["indict"] = IndictForm()
         if matter.kind in steps.TRIAL_KINDS:
             forms["hearing"] = HearingForm()

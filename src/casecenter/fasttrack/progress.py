@@ -115,6 +115,14 @@ def reach(
     return stage
 
 
+def reached_at(fast_track: FastTrack | None, code: str) -> datetime | None:
+    """When the track reached stage ``code`` (None: not yet, or no track)."""
+    if fast_track is None:
+        return None
+    stage = fast_track.stages.filter(code=code).only("done_at").first()
+    return stage.done_at if stage else None
+
+
 def plan(fast_track: FastTrack, code: str, *, note_zh: str, note_en: str) -> None:
     """Say on a stage not reached yet what is planned for it (a hearing scheduled)."""
     fast_track.stages.filter(code=code, done_at__isnull=True).update(

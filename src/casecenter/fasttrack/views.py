@@ -16,6 +16,7 @@ from casecenter.cases import access
 from casecenter.cases import selectors as cases
 from casecenter.dossiers import services as dossiers
 from casecenter.exchange import selectors as exchange
+from casecenter.exchange import sending
 from casecenter.exchange.models import Package, PackageKind, PackageState
 from casecenter.fasttrack import selectors, services
 from casecenter.fasttrack.forms import AbandonForm, LegalAidForm, StartForm, SubmitForm
@@ -42,8 +43,9 @@ def _police_steps(request: HttpRequest, track: FastTrack) -> dict:
     if track.state != FastTrack.State.RUNNING or not user.is_police:
         return {}
     steps: dict = {}
-    sent = Package.objects.filter(fast_track=track, case=case, source_matter__isnull=True)
-    live = sent.exclude(state__in=[PackageState.RETURNED, PackageState.REFUSED])
+    live = Package.objects.filter(
+        fast_track=track, case=case, source_matter__isnull=True, state__in=sending.LIVE_STATES
+    )
     if services.may_start(user, case) and not live.filter(kind=PackageKind.LEGAL_AID).exists():
         steps["legal_aid"] = LegalAidForm()
     if not live.filter(kind=PackageKind.FAST_TRACK).exists():
