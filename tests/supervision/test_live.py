@@ -86,7 +86,7 @@ def test_an_alert_raised_by_the_worker_reaches_the_open_stream(detention, office
     alert = raised[first["id"]]
     assert first["title"] == alert.title_zh
     assert first["url"] == f"/alerts/{alert.pk}/"
-    assert first["case_url"] == f"/cases/{detention.case_id}/"
+    assert first["case_url"] == f"/cases/{detention.case_id}/#clocks"  # the clocks card
     assert first["severity"] == "critical"
     assert int(alerts[-1]["id"]) == max(raised)  # Last-Event-ID to resume from
     assert got[-1] == {"event": "count", "data": {"open": len(raised)}}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from casecenter.privacy.fields import EncryptedTextField
@@ -48,6 +49,7 @@ class Zone(models.Model):
     )
     code = models.CharField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=ZoneKind.choices)
     x = models.PositiveSmallIntegerField(default=0)
     y = models.PositiveSmallIntegerField(default=0)
@@ -61,6 +63,13 @@ class Zone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def label(self) -> str:
+        """The zone's name in the language of the request (the Chinese one where it
+        has no English name)."""
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
 
     @property
     def monitored(self) -> bool:

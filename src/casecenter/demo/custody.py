@@ -28,32 +28,38 @@ CENTER = "hd-zx"
 DESK = "zhaogang"
 DESK_F = "qianyu"
 
-#: code, name, kind, x, y, w, h (the plan is 100 × 50)
+#: code, name, English name, kind, x, y, w, h (the plan is 100 × 50)
 ZONES = [
-    ("DJ", "登记大厅", "registration", 0, 0, 20, 14),
-    ("YW", "医务室", "medical", 20, 0, 12, 14),
-    ("SW", "随身物品保管室", "property", 32, 0, 12, 14),
-    ("CW", "涉案财物室", "property", 44, 0, 12, 14),
-    ("DP", "毒品库", "drug_store", 56, 0, 10, 14),
-    ("WJ", "物价鉴定室", "appraisal_price", 66, 0, 10, 14),
-    ("SJ", "伤情鉴定室", "appraisal_injury", 76, 0, 10, 14),
-    ("ZH", "指挥室", "command", 86, 0, 14, 14),
-    ("ZL", "走廊", "corridor", 0, 14, 100, 4),
-    *[(f"HH-{n}", f"候问室{n}", "waiting", 12 * (n - 1), 18, 12, 14) for n in range(1, 7)],
-    ("WCN", "未成年人询问室", "juvenile", 72, 18, 14, 14),
-    ("LS", "律师会见室", "lawyer", 86, 18, 14, 14),
-    *[(f"XW-{n}", f"讯问室{n}", "interrogation", 12 * (n - 1), 32, 12, 14) for n in range(1, 7)],
-    ("YC", "远程提讯室", "interrogation", 72, 32, 14, 14),
-    ("XU", "询问室", "interrogation", 86, 32, 14, 14),
+    ("DJ", "登记大厅", "Registration", "registration", 0, 0, 20, 14),
+    ("YW", "医务室", "Medical room", "medical", 20, 0, 12, 14),
+    ("SW", "随身物品保管室", "Belongings", "property", 32, 0, 12, 14),
+    ("CW", "涉案财物室", "Property room", "property", 44, 0, 12, 14),
+    ("DP", "毒品库", "Drug store", "drug_store", 56, 0, 10, 14),
+    ("WJ", "物价鉴定室", "Price appraisal", "appraisal_price", 66, 0, 10, 14),
+    ("SJ", "伤情鉴定室", "Injury appraisal", "appraisal_injury", 76, 0, 10, 14),
+    ("ZH", "指挥室", "Command room", "command", 86, 0, 14, 14),
+    ("ZL", "走廊", "Corridor", "corridor", 0, 14, 100, 4),
+    *[
+        (f"HH-{n}", f"候问室{n}", f"Waiting room {n}", "waiting", 12 * (n - 1), 18, 12, 14)
+        for n in range(1, 7)
+    ],
+    ("WCN", "未成年人询问室", "Juvenile room", "juvenile", 72, 18, 14, 14),
+    ("LS", "律师会见室", "Lawyer's room", "lawyer", 86, 18, 14, 14),
+    *[
+        (f"XW-{n}", f"讯问室{n}", f"Interrogation {n}", "interrogation", 12 * (n - 1), 32, 12, 14)
+        for n in range(1, 7)
+    ],
+    ("YC", "远程提讯室", "Remote arraignment", "interrogation", 72, 32, 14, 14),
+    ("XU", "询问室", "Questioning room", "interrogation", 86, 32, 14, 14),
 ]
 WRISTBANDS = 32
 
 
 def build_center(users: dict[str, User]) -> Organisation:
     center = Organisation.objects.get(code=CENTER)
-    for code, name, kind, x, y, w, h in ZONES:
+    for code, name, name_en, kind, x, y, w, h in ZONES:
         zone = Zone.objects.create(
-            center=center, code=code, name=name, kind=kind, x=x, y=y, w=w, h=h
+            center=center, code=code, name=name, name_en=name_en, kind=kind, x=x, y=y, w=w, h=h
         )
         for n in range(1, 4 if kind == "corridor" else 3):
             Camera.objects.create(

@@ -29,8 +29,20 @@ CRITICAL = {
     "custody.strap",
     "juvenile.appropriate_adult",
 }
-#: the custody area's staff and commander hear of its rules (the center's alerts)
+#: the custody area's staff and commander hear of its rules (the center's alerts;
+#: the case's own officers always do)
 CUSTODY_AUDIENCE = [Role.CUSTODY_STAFF, Role.COMMANDER]
+#: nobody at the center acknowledged: the case's own station's case-management group
+CUSTODY_LADDER = [f"{Role.CASE_MANAGEMENT.value}@case"]
+CUSTODY_RULES = (
+    "custody.recording",
+    "custody.separation",
+    "custody.two_officers",
+    "custody.juvenile_room",
+    "custody.strap",
+    "custody.lawyer_audio",
+    "custody.vitals",
+)
 #: who is told first, by rule, where it is not the case's supervisors
 AUDIENCES = {
     "custody.recording": CUSTODY_AUDIENCE,
@@ -39,7 +51,7 @@ AUDIENCES = {
     "custody.juvenile_room": CUSTODY_AUDIENCE,
     "custody.strap": CUSTODY_AUDIENCE,
     "custody.lawyer_audio": CUSTODY_AUDIENCE,
-    "custody.vitals": [Role.MEDICAL],
+    "custody.vitals": [Role.MEDICAL, *CUSTODY_AUDIENCE],
     # the clocks of a partner organisation's own records: its own people
     "prosecution.review": [Role.PROSECUTOR],
     "fast_track.review": [Role.PROSECUTOR],
@@ -70,7 +82,7 @@ PARTNER_CLOCKS = (
     "lawyer.meeting",
 )
 LADDERS = {
-    "custody.vitals": CUSTODY_AUDIENCE,
+    **{code: CUSTODY_LADDER for code in CUSTODY_RULES},
     **{code: [] for code in PARTNER_CLOCKS},
     "response.level1": [Role.COMMANDER],
     "response.level2": [Role.COMMANDER],

@@ -11,7 +11,9 @@ sends ``Last-Event-ID``, so nothing is missed and no thread is held forever.
 Frames sent:
 
 - ``event: alert`` with ``id:`` — ``{"id", "title", "severity", "kind",
-  "case", "case_url", "url"}``, the title in the user's language;
+  "case", "case_url", "page_label", "url"}``, the title in the user's language;
+  ``case_url`` is the page the alert opens (``subjects.alert_page``), called
+  ``page_label`` where that is not the case (a custody alert: the stay);
 - ``event: count`` — ``{"open": n}``, the open alerts, at once, after alerts,
   and every ``COUNT_SECONDS`` (acknowledging elsewhere lowers it);
 - ``: keep-alive`` comments every ``HEARTBEAT_SECONDS``, so proxies keep the
@@ -77,16 +79,18 @@ def frame(event: str, data: dict, event_id: int | None = None) -> str:
 
 
 def alert_payload(alert: Alert, *, english: bool) -> dict:
+    page = subjects.alert_page(alert)
     return {
         "id": alert.pk,
         "title": alert.title_en if english else alert.title_zh,
         "severity": alert.severity,
         "kind": alert.kind,
         "case": alert.case.number if alert.case_id else None,
-        # the record the alert is about, where its app has a page for it (a request
-        # for help is the specialised unit's to open; the station's case is not)
-        "case_url": (subjects.subject_page(alert.deadline) if alert.deadline_id else "")
-        or (reverse("case-detail", args=[alert.case_id]) if alert.case_id else None),
+        # the record the alert is about, on a page the people told may open (a
+        # custody alert: the stay, which the center's staff may open; a request
+        # for help: the specialised unit's request, not the station's case)
+        "case_url": page or None,
+        "page_label": subjects.label_of(alert.subject),
         "url": reverse("alert-detail", args=[alert.pk]),
     }
 

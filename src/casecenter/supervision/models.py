@@ -191,6 +191,9 @@ class Alert(models.Model):
     deadline = models.ForeignKey(
         Deadline, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
     )
+    #: the record the alert is about as "kind:id" ("stay:12"): the page it opens
+    #: (``subjects.alert_page``) and what repeats of one rule are grouped by
+    subject = models.CharField(max_length=60, blank=True, db_index=True)
     state = models.CharField(max_length=15, choices=AlertState.choices, default=AlertState.OPEN)
     level = models.PositiveSmallIntegerField(default=0, help_text="escalation level reached")
     raised_at = models.DateTimeField()
@@ -199,6 +202,8 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    #: what the person who acknowledged it said (required when many are acknowledged at once)
+    acknowledgement = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -225,12 +230,21 @@ class Alert(models.Model):
 
 
 class AlertAudience(models.Model):
-    """A role of the alert's organisation scope that is told of it (besides the
-    case's own officers). Escalation adds the next rung's roles."""
+    """A role that is told of an alert (besides the case's own officers): in the
+    alert's organisation scope, or — ``organisation`` set — in that organisation
+    (a custody alert escalated to the case-management group of the case's own
+    station). Escalation adds the next rung's roles."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="audience")
     role = models.CharField(max_length=30)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     level = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["alert", "role"], name="audience_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "role", "organisation"], name="audience_unique_where"
+            )
+        ]

@@ -25,9 +25,15 @@ def visible_alerts(user: User) -> QuerySet[Alert]:
     in their organisation's scope (the audience and the escalation ladder)."""
     if not user.is_authenticated or not user.receives_alerts:
         return Alert.objects.none()
-    to_role = (
-        Q(organisation_id=user.organisation_id) | Q(organisation__parent_id=user.organisation_id)
-    ) & Q(audience__role=user.role)
+    in_scope = Q(organisation_id=user.organisation_id) | Q(
+        organisation__parent_id=user.organisation_id
+    )
+    # one audience row names the role and where it is told: the alert's scope, or
+    # the organisation the row names (one filter() call: the same joined row)
+    to_role = Q(audience__role=user.role) & (
+        (Q(audience__organisation__isnull=True) & in_scope)
+        | Q(audience__organisation_id=user.organisation_id)
+    )
     not_secret = Q(case__isnull=True) | Q(case__secret=False)
     return Alert.objects.filter(_assigned(user, "case__") | (to_role & not_secret)).distinct()
 

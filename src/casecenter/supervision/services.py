@@ -488,10 +488,20 @@ def raise_alert(
     deadline: Deadline | None = None,
     facts: dict | None = None,
     at: datetime | None = None,
+    subject: str = "",
 ) -> Alert | None:
-    """Raise an alert once: a second call with the same ``key`` returns None."""
+    """Raise an alert once: a second call with the same ``key`` returns None.
+
+    ``subject`` ("kind:id") is the record the alert is about — the page it opens
+    and what repeats are grouped by; a clock's alert defaults to its clock's
+    subject, else its case."""
     _in_transaction()
     at = at or timezone.now()
+    if not subject:
+        if deadline is not None and deadline.subject:
+            subject = deadline.subject
+        elif case is not None:
+            subject = f"case:{case.pk}"
     if Alert.objects.filter(key=key).exists():
         return None
     try:
@@ -504,6 +514,7 @@ def raise_alert(
                 case=case,
                 organisation_id=organisation_id,
                 deadline=deadline,
+                subject=subject[:60],
                 raised_at=at,
                 escalate_at=(at + rule.escalate_after) if rule.escalate_after else None,
                 title_zh=title_zh,
@@ -532,6 +543,25 @@ def raise_alert(
     return alert
 
 
+#: a rung of a ladder told at the case's own organisation, not the alert's
+AT_CASE = "@case"
+
+
+def _rung(rung: str, alert: Alert) -> tuple[str, Organisation | None]:
+    """A ladder's rung → (role, organisation): "case_management@case" is the
+    case-management group of the alert's case's own station (a custody alert's
+    organisation is the center; the case is the station's)."""
+    if rung.endswith(AT_CASE):
+        role = rung.removesuffix(AT_CASE)
+        return role, alert.case.organisation if alert.case_id else None
+    return rung, None
+
+
+def _told(rung: tuple[str, Organisation | None], told: set[tuple[str, int | None]]) -> bool:
+    role, where = rung
+    return (role, where.pk if where else None) in told
+
+
 def escalate(alert: Alert, *, at: datetime | None = None) -> Alert:
     """Tell the next rung of the ladder about an alert nobody acknowledged.
 
@@ -542,17 +572,19 @@ def escalate(alert: Alert, *, at: datetime | None = None) -> Alert:
     _in_transaction()
     at = at or timezone.now()
     ladder = alert.rule.escalation
-    told = set(alert.audience.values_list("role", flat=True))
+    told = set(alert.audience.values_list("role", "organisation_id"))
     rung = alert.level
-    while rung < len(ladder) and ladder[rung] in told:
+    while rung < len(ladder) and _told(_rung(ladder[rung], alert), told):
         rung += 1
     if rung >= len(ladder):
         alert.escalate_at = None
         alert.save(update_fields=["escalate_at"])
         return alert
-    role = ladder[rung]
+    role, where = _rung(ladder[rung], alert)
     alert.level = rung + 1
-    AlertAudience.objects.create(alert=alert, role=role, level=alert.level)
+    AlertAudience.objects.get_or_create(
+        alert=alert, role=role, organisation=where, defaults={"level": alert.level}
+    )
     more = alert.level < len(ladder) and alert.rule.escalate_after
     alert.escalate_at = at + alert.rule.escalate_after if more else None
     alert.save(update_fields=["level", "escalate_at"])
@@ -570,22 +602,106 @@ def _may_handle(actor: User, alert: Alert) -> None:
         )
 
 
+def _acknowledge(actor: User, alert: Alert, note: str, now: datetime) -> None:
+    alert.state, alert.acknowledged_at, alert.acknowledged_by = (
+        AlertState.ACKNOWLEDGED,
+        now,
+        actor,
+    )
+    alert.acknowledgement, alert.escalate_at = note, None
+    alert.save(
+        update_fields=[
+            "state",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledgement",
+            "escalate_at",
+        ]
+    )
+    record(actor, "alert.acknowledged", alert, reason=note)
+    emit("alert.acknowledged", alert_id=alert.pk)
+
+
 @transaction.atomic
-def acknowledge_alert(actor: User, alert: Alert) -> Alert:
+def acknowledge_alert(actor: User, alert: Alert, *, note: str = "") -> Alert:
+    """The alert was seen and someone acts on it (``note``: what they do, optional)."""
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     _may_handle(actor, alert)
     if alert.state != AlertState.OPEN:
         raise InvalidInput("alert.not_open", "该提醒已被处理。", "The alert is no longer open.")
-    alert.state, alert.acknowledged_at, alert.acknowledged_by = (
-        AlertState.ACKNOWLEDGED,
-        timezone.now(),
-        actor,
-    )
-    alert.escalate_at = None
-    alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "escalate_at"])
-    record(actor, "alert.acknowledged", alert)
-    emit("alert.acknowledged", alert_id=alert.pk)
+    _acknowledge(actor, alert, (note or "").strip()[:2000], timezone.now())
     return alert
+
+
+#: how many alerts one bulk acknowledgement takes at most
+BULK_LIMIT = 500
+
+
+@transaction.atomic
+def acknowledge_alerts(actor: User, alert_ids: Iterable[int], *, note: str) -> list[Alert]:
+    """Acknowledge many alerts at once with one reason (an alert flood): all or
+    none — an id the actor may not handle, or an alert no longer open, refuses
+    the whole request and changes nothing."""
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput(
+            "alert.bulk_note",
+            "批量确认须说明理由。",
+            "Acknowledging several alerts at once needs a reason.",
+        )
+    ids = sorted({int(i) for i in alert_ids})
+    if not ids:
+        raise InvalidInput("alert.bulk_empty", "请选择提醒。", "Choose the alerts to acknowledge.")
+    if len(ids) > BULK_LIMIT:
+        raise InvalidInput(
+            "alert.bulk_limit",
+            f"一次最多确认{BULK_LIMIT}条提醒。",
+            f"At most {BULK_LIMIT} alerts can be acknowledged at once.",
+        )
+    from casecenter.supervision.selectors import visible_alerts
+
+    alerts = list(Alert.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    mine = set(visible_alerts(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    if len(alerts) != len(ids) or set(ids) - mine:
+        raise PermissionDenied(
+            "alert.not_yours",
+            "所选提醒中有不是发给您的。",
+            "Some of these alerts are not addressed to you.",
+        )
+    closed = [a.pk for a in alerts if a.state != AlertState.OPEN]
+    if closed:
+        raise InvalidInput(
+            "alert.not_open",
+            f"所选提醒中有{len(closed)}条已被处理。",
+            f"{len(closed)} of these alerts are no longer open.",
+        )
+    now = timezone.now()
+    for alert in alerts:
+        _acknowledge(actor, alert, note[:2000], now)
+    return alerts
+
+
+def resolve_automatically(
+    alerts: Iterable[Alert], *, zh: str, en: str, at: datetime | None = None
+) -> int:
+    """The condition of these alerts ended on its own (inside the caller's
+    transaction): they are resolved by the system with the reason on record,
+    and leave the desks' lists of open alerts. Returns how many."""
+    _in_transaction()
+    at = at or timezone.now()
+    done = 0
+    for alert in alerts:
+        if alert.state == AlertState.RESOLVED:
+            continue
+        alert.state, alert.resolved_at, alert.resolved_by = AlertState.RESOLVED, at, None
+        alert.resolution, alert.escalate_at = f"{zh} / {en}", None
+        alert.save(
+            update_fields=["state", "resolved_at", "resolved_by", "resolution", "escalate_at"]
+        )
+        record(None, "alert.resolved", alert, reason=en, data={"automatic": True})
+        emit("alert.resolved", alert_id=alert.pk)
+        done += 1
+    return done
 
 
 @transaction.atomic

@@ -65,6 +65,32 @@ def subject_page(deadline) -> str:  # type: ignore[no-untyped-def]
     return subjects.subject_page(deadline) if deadline else ""
 
 
+@register.filter
+def alert_page(alert) -> str:  # type: ignore[no-untyped-def]
+    """The page an alert opens: its record's, its clock's or its case's."""
+    return subjects.alert_page(alert)
+
+
+@register.filter
+def page_label(alert) -> str:  # type: ignore[no-untyped-def]
+    return subjects.label_of(alert.subject)
+
+
+@register.filter
+def fact_lines(alert) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """An alert's facts as people read them: (label, value) in the request's language.
+
+    A rule that raises alerts of its own writes them under ``facts["lines"]`` as
+    ``[label_zh, label_en, value_zh, value_en]``; the other facts are for programs
+    (the API) and are never shown as they are."""
+    english = in_english()
+    rows = []
+    for line in (alert.facts or {}).get("lines", ()):
+        if isinstance(line, list | tuple) and len(line) == 4:
+            rows.append((str(line[1 if english else 0]), str(line[3 if english else 2])))
+    return rows
+
+
 @register.simple_tag
 def rule_periods(rule: Rule) -> list[str]:
     """A rule's periods, each with its variant's name; a tuned policy period first."""

@@ -31,7 +31,8 @@
     el.appendChild(link(alert.url, alert.title, "toast-title"));
     if (alert.case_url) {
       var more = document.createElement("div");
-      more.appendChild(link(alert.case_url, box.dataset.caseLabel + " " + (alert.case || ""), "toast-case"));
+      var label = alert.page_label ? alert.page_label : box.dataset.caseLabel;
+      more.appendChild(link(alert.case_url, label + " " + (alert.case || ""), "toast-case"));
       el.appendChild(more);
     }
     var close = document.createElement("button");
