@@ -88,6 +88,10 @@ class Camera(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     #: what casecenter last asked of it
     wanted = models.BooleanField(default=False)
+    #: the fault it last reported ("" when it reports none): the code it sent in
+    #: ``fault``, or "not_recording" when it answered a record command without recording
+    fault = models.CharField(_("fault"), max_length=40, blank=True)
+    fault_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -95,6 +99,18 @@ class Camera(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def state(self) -> str:
+        """What the map shows of it: "failed" (asked to record, and it reported a
+        fault or that it does not record), "on" (confirmed recording), "stray"
+        (recording with nobody tracked in its zone: told to stop), "asked"
+        (asked, not confirmed yet), "off"."""
+        if self.wanted and self.fault:
+            return "failed"
+        if self.recording:
+            return "on" if self.wanted else "stray"
+        return "asked" if self.wanted else "off"
 
 
 class Device(models.Model):

@@ -93,11 +93,15 @@ class ZoneView:
 
     @property
     def recording(self) -> str:
-        """ "on" (confirmed), "asked" (commanded, not confirmed), "off"."""
-        if any(c.recording for c in self.cameras):
-            return "on"
-        if any(c.wanted for c in self.cameras):
-            return "asked"
+        """The zone's recording as its cameras report it (``Camera.state``), the
+        worst first: "failed" (a camera asked to record reported a fault or that it
+        does not record), "asked" (asked, not confirmed yet), "on" (every camera
+        asked confirmed), "stray" (a camera records with nobody tracked here: it is
+        told to stop), "off"."""
+        states = {c.state for c in self.cameras}
+        for state in ("failed", "asked", "on", "stray"):
+            if state in states:
+                return state
         return "off"
 
 
