@@ -1,4 +1,4 @@
-"""Device events into presence, camera commands, recording clocks, vitals and status alerts."""
+"""Device events into presence, camera commands, vitals and status (rules: test_live_rules)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ from casecenter.custody.models import (
     Device,
     DeviceEvent,
     Presence,
-    Recording,
     Stay,
     Vital,
 )
 from casecenter.errors import InvalidInput
-from casecenter.supervision import worker
-from casecenter.supervision.models import Alert, AlertAudience, Deadline
+from casecenter.supervision.models import Alert, AlertAudience
 
 pytestmark = pytest.mark.django_db
 
@@ -74,39 +72,6 @@ def test_both_times_are_kept(center, suspect, bring_in, device_events):
     assert event.received_at > event.device_time
     presence = Presence.objects.get()
     assert presence.entered_at == event.device_time and presence.received_at == event.received_at
-
-
-def test_a_confirmed_recording_meets_the_recording_clock(center, suspect, bring_in, device_events):
-    bring_in(suspect())
-    applied = device_events("WB-00", "presence", zone="XW-1", event="enter")
-    clock = Deadline.objects.get(rule_id="custody.recording")
-    command = applied.commands[0]
-    device_events(
-        command.camera.code,
-        "status",
-        at=clock.trigger_at + timedelta(seconds=2),
-        recording=True,
-        audio=True,
-        command=command.command_id,
-    )
-    clock.refresh_from_db()
-    assert clock.state == "met"
-    segment = Recording.objects.get(command=command.command_id)
-    assert segment.started_at == clock.trigger_at + timedelta(seconds=2)
-    assert CameraCommand.objects.get(pk=command.pk).confirmed_at is not None
-
-
-def test_no_confirmation_within_the_grace_is_a_critical_alert(
-    center, suspect, bring_in, device_events
-):
-    bring_in(suspect())
-    device_events("WB-00", "presence", zone="HH-1", event="enter")
-    clock = Deadline.objects.get(rule_id="custody.recording")
-    worker.run_once(now=clock.due_at + timedelta(seconds=1))
-    alert = Alert.objects.get(rule_id="custody.recording")
-    assert alert.severity == "critical" and alert.organisation_id == clock.case.organisation_id
-    roles = set(AlertAudience.objects.filter(alert=alert).values_list("role", flat=True))
-    assert {"custody_staff", "commander"} <= roles
 
 
 def test_a_lawyer_room_records_no_sound(center, suspect, bring_in, device_events):
@@ -173,47 +138,6 @@ def test_a_minor_in_an_adult_interrogation_room_raises_an_alert(
     assert not Alert.objects.filter(rule_id="custody.juvenile_room").exists()
     device_events("WB-00", "presence", zone="XW-1", event="enter")
     assert Alert.objects.filter(rule_id="custody.juvenile_room").count() == 1
-
-
-def test_two_officers_must_join_a_detainee_in_interrogation(
-    center, suspect, bring_in, device_events
-):
-    bring_in(suspect())
-    device_events("WB-00", "presence", zone="XW-1", event="enter")
-    clock = Deadline.objects.get(rule_id="custody.two_officers")
-    device_events("BG-0", "presence", zone="XW-1", event="enter")
-    clock.refresh_from_db()
-    assert clock.state == "running"
-    device_events("BG-1", "presence", zone="XW-1", event="enter")
-    clock.refresh_from_db()
-    assert clock.state == "met"
-
-
-def test_only_the_cases_own_officers_count_as_the_two(center, suspect, bring_in, device_events):
-    bring_in(suspect())
-    device_events("WB-00", "presence", zone="XW-1", event="enter")
-    device_events("BG-0", "presence", zone="XW-1", event="enter")
-    device_events("BG-2", "presence", zone="XW-1", event="enter")  # the desk, not on the case
-    clock = Deadline.objects.get(rule_id="custody.two_officers")
-    assert clock.state == "running"
-    device_events("BG-1", "presence", zone="XW-1", event="enter")
-    clock.refresh_from_db()
-    assert clock.state == "met"
-
-
-def test_alone_too_long_with_one_officer_breaches(center, suspect, bring_in, device_events):
-    bring_in(suspect())
-    device_events("WB-00", "presence", zone="XW-1", event="enter")
-    device_events("BG-0", "presence", zone="XW-1", event="enter")
-    clock = Deadline.objects.get(rule_id="custody.two_officers")
-    worker.run_once(now=clock.due_at + timedelta(seconds=1))
-    assert Alert.objects.filter(rule_id="custody.two_officers", kind="breach").exists()
-
-
-def test_events_of_unknown_devices_are_kept_but_not_applied(center, device_events):
-    applied = device_events("WB-99", "presence", zone="XW-1", event="enter")
-    assert applied.unknown == 1 and DeviceEvent.objects.count() == 1
-    assert not Presence.objects.exists()
 
 
 def test_wristband_events_outside_any_stay_make_no_presence(center, suspect, device_events):

@@ -33,7 +33,7 @@ ZONES = [
 
 def build_world(case, officers, *, stays: int = 1, badges: int = 2):
     """The center ``hd-zx`` with ZONES, cameras ``<zone>-c<n>``, ``stays`` wristbands
-    ``wb-NN`` worn by suspects of ``case`` (open stays, entered an hour ago) and
+    ``wb-NN`` worn by suspects of ``case`` (open stays, entered four hours ago) and
     ``badges`` staff badges ``bd-NN``."""
     from django.utils import timezone
 
@@ -52,7 +52,7 @@ def build_world(case, officers, *, stays: int = 1, badges: int = 2):
         for k in range(1, n + 1):
             camera = Camera.objects.create(zone=zones[code], code=f"{code}-c{k}")
             cameras[camera.code] = camera
-    entered = timezone.now() - timedelta(hours=1)
+    entered = timezone.now() - timedelta(hours=4)  # a walk of the idempotence test fits
     wristbands, stay_rows = [], []
     for i in range(1, stays + 1):
         band = Device.objects.create(center=center, code=f"wb-{i:02d}", kind="wristband")

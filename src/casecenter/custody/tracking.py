@@ -10,18 +10,19 @@ its wearer to its own time and replays them.
 
 Every zone whose occupancy changed is reconciled with its cameras: a tracked
 person present makes every camera of the zone record (a ``CameraCommand`` row,
-published after commit by the ingester); the last one leaving stops them. A
-tracked person in a zone without a confirmed recording beyond the grace
-(``CASECENTER_RECORDING_GRACE_SECONDS``) breaches the ``custody.recording``
-clock: a critical alert.
+published after commit by the ingester); the last one leaving stops them. The
+cameras' answers make the recording segments. The live rules
+(``custody.rules``) then look again at what the batch changed, in device time,
+and alert once per episode.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from casecenter.accounts.models import Organisation
+from casecenter.accounts.models import Organisation, OrganisationKind
 from casecenter.audit.services import record
 from casecenter.bulk import update_rows
 from casecenter.custody import rules
@@ -44,13 +45,13 @@ from casecenter.custody.models import (
     Stay,
     Vital,
     Zone,
+    ZoneKind,
 )
 from casecenter.errors import InvalidInput
 from casecenter.outbox.services import emit
-from casecenter.supervision import services as clocks
 from casecenter.supervision.models import Rule
 
-RECORDING_RULE = "custody.recording"
+log = logging.getLogger(__name__)
 KINDS = ("presence", "vitals", "status")
 
 
@@ -72,17 +73,41 @@ class Applied:
 
     new: int = 0
     duplicates: int = 0
-    unknown: int = 0  # stored, but from a device or center casecenter does not know
+    #: refused: (event, code, message) — an unknown center, device or zone, or a
+    #: kind its device does not send; the caller keeps them as dead letters
+    rejected: list[tuple[Event, str, str]] = field(default_factory=list)
+    unknown: int = 0  # how many were refused (the count the answers have always had)
+    clock_ahead: int = 0  # placed at their arrival: the device's clock was too far ahead
     commands: list[CameraCommand] = field(default_factory=list)
     zones: set[int] = field(default_factory=set)
 
 
 def grace() -> timedelta:
-    return timedelta(seconds=getattr(settings, "CASECENTER_RECORDING_GRACE_SECONDS", 5))
+    return rules.recording_grace()
+
+
+def clock_tolerance() -> timedelta:
+    """How far ahead of casecenter's clock a device's may be before its time is
+    not believed (``CASECENTER_DEVICE_CLOCK_TOLERANCE_SECONDS``, 30 s)."""
+    return timedelta(seconds=getattr(settings, "CASECENTER_DEVICE_CLOCK_TOLERANCE_SECONDS", 30))
+
+
+def _refused(code: str, message: str) -> tuple[str, str]:
+    return code, message
 
 
 def apply_events(events: Sequence[Event], *, received_at: datetime | None = None) -> Applied:
-    """Store and apply a batch of device events in one transaction (see module doc)."""
+    """Store and apply a batch of device events in one transaction (see module doc).
+
+    An event that names what casecenter does not know — a center, a device, a
+    zone of the device's center — or that its device cannot send (a camera's
+    presence, a wristband's recording) is refused: it comes back in
+    ``Applied.rejected`` with a code for the caller's dead letters, and is not
+    stored. An event stamped further in the future than ``clock_tolerance()``
+    is placed at its arrival: a device's wrong clock never pins a person in a
+    zone nor hides later events behind it (its own time is kept as
+    ``device_ts``).
+    """
     received_at = received_at or timezone.now()
     applied = Applied()
     unique: dict[tuple[str, int], Event] = {}
@@ -96,19 +121,22 @@ def apply_events(events: Sequence[Event], *, received_at: datetime | None = None
         unique.setdefault((event.device, event.seq), event)
     applied.duplicates = len(events) - len(unique)
     with transaction.atomic():
-        centers = {
-            o.code: o
-            for o in Organisation.objects.filter(code__in={e.center for e in unique.values()})
-        }
         known = _stored(unique)
         fresh = [e for key, e in unique.items() if key not in known]
         applied.duplicates += len(unique) - len(fresh)
-        stored = [e for e in fresh if e.center in centers]
-        applied.unknown = len(fresh) - len(stored)
+        senders = _Senders(fresh)
+        stored: list[Event] = []
+        for event in fresh:
+            refusal = senders.refusal(event)
+            if refusal:
+                applied.rejected.append((event, *refusal))
+            else:
+                stored.append(_placed(event, received_at, applied))
+        applied.unknown = len(applied.rejected)
         DeviceEvent.objects.bulk_create(
             [
                 DeviceEvent(
-                    center=centers[e.center],
+                    center=senders.centers[e.center],
                     device=e.device,
                     seq=e.seq,
                     kind=e.kind,
@@ -121,7 +149,7 @@ def apply_events(events: Sequence[Event], *, received_at: datetime | None = None
         )
         applied.new = len(stored)
         if stored:
-            _apply(stored, centers, received_at, applied)
+            _apply(stored, senders, received_at, applied)
             record(
                 None,
                 "custody.events_applied",
@@ -129,13 +157,91 @@ def apply_events(events: Sequence[Event], *, received_at: datetime | None = None
                 data={
                     "new": applied.new,
                     "duplicates": applied.duplicates,
-                    "unknown": applied.unknown,
+                    "rejected": len(applied.rejected),
+                    "clock_ahead": applied.clock_ahead,
                     "first": min(e.device_time for e in stored).isoformat(),
                     "last": max(e.device_time for e in stored).isoformat(),
                 },
             )
             emit("custody.changed", zones=sorted(applied.zones))
     return applied
+
+
+def _placed(event: Event, received_at: datetime, applied: Applied) -> Event:
+    """The event at its own time, or at its arrival when its clock is too far ahead."""
+    if event.device_time <= received_at + clock_tolerance():
+        return event
+    applied.clock_ahead += 1
+    ahead = (event.device_time - received_at).total_seconds()
+    log.warning(
+        "device %s/%s: clock %.0f s ahead; event %s placed at its arrival",
+        event.center,
+        event.device,
+        ahead,
+        event.seq,
+    )
+    payload = {**event.payload, "device_ts": event.device_time.isoformat()}
+    return replace(event, device_time=received_at, payload=payload)
+
+
+class _Senders:
+    """The centers, devices, cameras and zones a batch names, read once, and the
+    check of each event against them."""
+
+    #: what only a camera's status carries
+    CAMERA_FIELDS = frozenset({"recording", "audio", "command", "fault"})
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        self.centers = {
+            o.code: o
+            for o in Organisation.objects.filter(
+                code__in={e.center for e in events}, kind=OrganisationKind.CASE_CENTER
+            )
+        }
+        codes = {e.device for e in events}
+        self.devices = {d.code: d for d in Device.objects.filter(code__in=codes)}
+        self.cameras = {
+            c.code: c for c in Camera.objects.filter(code__in=codes).select_related("zone")
+        }
+        zone_codes = {str(e.payload.get("zone", "")) for e in events if e.kind == "presence"}
+        self.zones = {(z.center_id, z.code): z for z in Zone.objects.filter(code__in=zone_codes)}
+
+    def refusal(self, event: Event) -> tuple[str, str] | None:
+        center = self.centers.get(event.center)
+        if center is None:
+            return _refused(
+                "unknown_center", f"no case-handling center has the code {event.center!r}"
+            )
+        camera = self.cameras.get(event.device)
+        if camera is not None:
+            if camera.zone.center_id != center.pk:
+                return _refused(
+                    "other_center", f"camera {event.device!r} belongs to another center"
+                )
+            if event.kind != "status" or not self.CAMERA_FIELDS & set(event.payload):
+                return _refused(
+                    "wrong_kind",
+                    f"camera {event.device!r} sends only status events with recording",
+                )
+            return None
+        device = self.devices.get(event.device)
+        if device is None:
+            return _refused(
+                "unknown_device",
+                f"device {event.device!r} is not registered (custody admin: devices, cameras)",
+            )
+        if device.center_id != center.pk:
+            return _refused("other_center", f"device {event.device!r} belongs to another center")
+        if self.CAMERA_FIELDS & set(event.payload):
+            return _refused(
+                "wrong_kind", f"{device.kind} {event.device!r} is not a camera: no recording"
+            )
+        if event.kind == "presence" and (center.pk, event.payload.get("zone")) not in self.zones:
+            return _refused(
+                "unknown_zone",
+                f"center {event.center!r} has no zone {event.payload.get('zone')!r}",
+            )
+        return None
 
 
 def _stored(unique: Mapping[tuple[str, int], Event]) -> set[tuple[str, int]]:
@@ -145,9 +251,7 @@ def _stored(unique: Mapping[tuple[str, int], Event]) -> set[tuple[str, int]]:
     return {row for row in rows if row in unique}
 
 
-def _apply(
-    events: list[Event], centers: Mapping[str, Organisation], received_at: datetime, applied
-) -> None:
+def _apply(events: list[Event], senders: _Senders, received_at: datetime, applied) -> None:
     by_device: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         by_device[event.device].append(event)
@@ -159,48 +263,102 @@ def _apply(
         .filter(code__in=by_device)
         .order_by("pk")
     }
-    cameras = {c.code: c for c in Camera.objects.filter(code__in=by_device).select_related("zone")}
-    vitals_rule = Rule.objects.filter(code="custody.vitals", enabled=True).first()
     stays = _StaysOf(
         [d for d in devices.values() if d.kind == Device.Kind.WRISTBAND],
-        [e for e in events if e.kind == "vitals"],
+        [e for e in events if e.kind in ("vitals", "status")],
     )
     readings: list[tuple[Stay, Vital]] = []
     changed: list[Device] = []
     zones: dict[int, dict[str, Zone]] = {}
+    looks = _Looks()  # what the live rules look at again after the batch
     for code, batch in by_device.items():
         batch.sort(key=lambda e: (e.device_time, e.seq))
-        if code in cameras:
-            if cameras[code].zone.center_id != centers[batch[0].center].pk:
-                applied.unknown += len(batch)  # a camera of another center
-                continue
+        if code in senders.cameras:
+            camera = (
+                Camera.objects.select_for_update(of=("self",))
+                .select_related("zone")
+                .get(pk=senders.cameras[code].pk)
+            )
             for event in batch:
-                if event.kind == "status":
-                    _camera_status(cameras[code], event, received_at, applied)
+                _camera_status(camera, event, received_at, applied)
+            looks.zone(camera.zone_id, batch[0].device_time)
             continue
-        device = devices.get(code)
-        if device is None or centers[batch[0].center].pk != device.center_id:
-            applied.unknown += len(batch)
-            continue
+        device = devices[code]
         presence = [e for e in batch if e.kind == "presence"]
         if presence:
             if device.center_id not in zones:
                 zones[device.center_id] = {
                     z.code: z for z in Zone.objects.filter(center_id=device.center_id)
                 }
-            applied.zones |= _replay(device, presence[0].device_time, zones[device.center_id])
-        readings += _readings(device, [e for e in batch if e.kind == "vitals"], received_at, stays)
+            since = presence[0].device_time
+            touched, stay = _replay(device, since, zones[device.center_id])
+            applied.zones |= touched
+            for zone_id in touched:
+                looks.zone(zone_id, since)
+            if stay is not None:
+                looks.stay(stay, since)
+        vitals = [e for e in batch if e.kind == "vitals"]
+        readings += _readings(device, vitals, received_at, stays)
         status = [e for e in batch if e.kind == "status"]
         if status and _device_status(device, status):
             changed.append(device)
+        for event in status:
+            if "strap" in event.payload and (stay := stays.at(device, event.device_time)):
+                looks.strap(stay, event.device_time)
     if changed:
         update_rows(changed, ["battery", "strap_closed", "last_seen_at"])
     if readings:
-        _store_vitals(readings, vitals_rule)
-    touched = list(Zone.objects.filter(pk__in=applied.zones).prefetch_related("cameras"))
+        _store_vitals(readings, looks)
+    applied.zones |= set(looks.zones)
+    touched = list(Zone.objects.filter(pk__in=looks.zones).prefetch_related("cameras"))
     for zone in touched:
-        applied.commands += reconcile_cameras(zone)
-        rules.check_zone(zone)
+        applied.commands += reconcile_cameras(zone, now=received_at)
+    looks.run(received_at)
+
+
+class _Looks:
+    """What the live rules look at again after a batch, each from the earliest
+    moment the batch changed: the stays whose presences changed (or who were in a
+    zone whose cameras or officers changed), the waiting rooms, the readings and
+    the strap reports."""
+
+    def __init__(self) -> None:
+        self.zones: dict[int, datetime] = {}
+        self.stays: dict[int, tuple[Stay, datetime]] = {}
+        self.vitals: dict[int, tuple[Stay, datetime]] = {}
+        self.straps: dict[int, tuple[Stay, datetime]] = {}
+
+    @staticmethod
+    def _earliest(found: dict, stay: Stay, at: datetime) -> None:
+        if stay.pk not in found or at < found[stay.pk][1]:
+            found[stay.pk] = (stay, at)
+
+    def zone(self, zone_id: int, at: datetime) -> None:
+        self.zones[zone_id] = min(at, self.zones.get(zone_id, at))
+
+    def stay(self, stay: Stay, at: datetime) -> None:
+        self._earliest(self.stays, stay, at)
+
+    def vital(self, stay: Stay, at: datetime) -> None:
+        self._earliest(self.vitals, stay, at)
+
+    def strap(self, stay: Stay, at: datetime) -> None:
+        self._earliest(self.straps, stay, at)
+
+    def run(self, now: datetime | None = None) -> None:
+        """Let the rules look, as of ``now`` (the batch's arrival)."""
+        now = now or timezone.now()
+        for zone_id, since in self.zones.items():
+            for stay in rules.stays_in([zone_id], since):
+                self.stay(stay, since)
+        for stay, since in self.stays.values():
+            rules.check_stay(stay, since, now)
+        for zone in Zone.objects.filter(pk__in=self.zones, kind=ZoneKind.WAITING):
+            rules.check_separation(zone, self.zones[zone.pk], now)
+        for stay, since in self.vitals.values():
+            rules.check_vitals(stay, since, now)
+        for stay, since in self.straps.values():
+            rules.check_strap(stay, since, now)
 
 
 # --- presence -------------------------------------------------------------------------
@@ -221,23 +379,24 @@ def _subject(device: Device, at: datetime) -> tuple[dict[str, Any], Stay | None]
     return ({"stay": stay}, stay) if stay else ({}, None)
 
 
-def _replay(device: Device, since: datetime, zones: Mapping[str, Zone]) -> set[int]:
+def _replay(
+    device: Device, since: datetime, zones: Mapping[str, Zone]
+) -> tuple[set[int], Stay | None]:
     """Rewind the wearer's presences to ``since`` and replay the stored events from
-    there, in device-time order. Returns the zones whose occupancy changed."""
+    there, in device-time order. Returns the zones whose occupancy changed and the
+    stay replayed (None for a badge)."""
     owner, stay = _subject(device, since)
     if not owner:  # the event falls outside any stay: replay the current one, if any
         owner, stay = _subject(device, timezone.now())
         if not owner:
-            return set()
+            return set(), None
     if stay is not None:
         since = max(since, stay.entered_at)
     rows = Presence.objects.filter(**owner)
     touched: set[int] = set()
-    dropped = list(rows.filter(entered_at__gte=since))
-    for p in dropped:
-        touched.add(p.zone_id)
-        _cancel_recording_clock(p, stay)
-    rows.filter(pk__in=[p.pk for p in dropped]).delete()
+    dropped = list(rows.filter(entered_at__gte=since).values_list("pk", "zone_id"))
+    touched |= {zone_id for _, zone_id in dropped}
+    rows.filter(pk__in=[pk for pk, _ in dropped]).delete()
     current = (
         rows.filter(Q(left_at__isnull=True) | Q(left_at__gte=since)).order_by("-entered_at").first()
     )
@@ -259,7 +418,6 @@ def _replay(device: Device, since: datetime, zones: Mapping[str, Zone]) -> set[i
                 current.left_at = at
                 current.save()
                 touched.add(current.zone_id)
-                _close_recording_clock(current, stay)
             current = Presence.objects.create(
                 **owner,
                 zone=zone,
@@ -268,37 +426,48 @@ def _replay(device: Device, since: datetime, zones: Mapping[str, Zone]) -> set[i
                 received_at=event.received_at,
             )
             touched.add(zone.pk)
-            if stay is not None:
-                _open_recording_clock(current, stay)
         elif current is not None and current.zone_id == zone.pk and current.left_at is None:
             current.left_at = at
             current.save()
             touched.add(zone.pk)
-            _close_recording_clock(current, stay)
     if current is not None and current.pk and current.left_at is None:
         current.save()
     if stay is not None and stay.exited_at is not None:
         Presence.objects.filter(stay=stay, left_at__isnull=True).update(left_at=stay.exited_at)
-    return touched
+    return touched, stay
 
 
 # --- recording: cameras follow the tracked people -------------------------------------
 
 
-def reconcile_cameras(zone: Zone) -> list[CameraCommand]:
+def reconcile_cameras(zone: Zone, *, now: datetime | None = None) -> list[CameraCommand]:
     """Ask every camera of ``zone`` to record while a tracked person is there, and
-    to stop when the last one has left. Returns the new commands; a "record"
-    names the entry that made it necessary (``cause_at``, for the latency figures)."""
+    to stop when the last one has left. A camera that stopped by itself while it
+    is wanted is asked again; one that records with nobody tracked here (told
+    nothing, or not listening) is told to stop. Returns the new commands; a
+    "record" names the entry that made it necessary (``cause_at``, for the
+    latency figures)."""
     entry = (
         Presence.objects.filter(zone=zone, left_at__isnull=True, stay__isnull=False)
         .order_by("-entered_at")
         .first()
     )
     wanted = entry is not None
-    now = timezone.now()
+    now = now or timezone.now()  # when casecenter decided: the batch's arrival
     commands = []
     for camera in Camera.objects.select_for_update(of=("self",)).filter(zone=zone):
-        if camera.wanted != wanted:
+        waiting = (
+            CameraCommand.objects.filter(camera=camera)
+            .order_by("-pk")
+            .values_list("action", "confirmed_at")
+            .first()
+        )
+        pending = waiting[0] if waiting and waiting[1] is None else None
+        if wanted:
+            ask = not camera.wanted or (not camera.recording and pending is None)
+        else:
+            ask = camera.wanted or (camera.recording and pending != "stop")
+        if ask:
             commands.append(
                 command_camera(
                     camera,
@@ -357,99 +526,81 @@ def check_audio(camera: Camera, audio: bool) -> None:
 
 
 def _camera_status(camera: Camera, event: Event, received_at: datetime, applied) -> None:
-    recording = bool(event.payload.get("recording"))
-    command_id = str(event.payload.get("command", ""))
-    if camera.confirmed_at is None or event.device_time >= camera.confirmed_at:
-        camera.recording, camera.confirmed_at = recording, event.device_time
-        camera.save(update_fields=["recording", "confirmed_at"])
-    if command_id:
-        CameraCommand.objects.filter(
-            camera=camera, command_id=command_id, confirmed_at__isnull=True
-        ).update(confirmed_at=received_at)
+    """A camera's status, in device-time order.
+
+    Only a status from the commanded camera answers its command. A "record" is
+    confirmed by "recording": its segment starts at the status's time, never
+    before the command was sent. Answering a "record" without recording — or
+    with a ``fault`` — is a failed start: the command stays open (it is sent
+    again) and the camera's fault is kept, which the recording rule alerts on at
+    once. A "stop" is confirmed by "not recording". Whatever it answers, a
+    camera that does not record ends its running segment; one that does while it
+    is not wanted is told to stop (``reconcile_cameras``)."""
+    payload = event.payload
+    fault = str(payload.get("fault") or "")
+    recording = bool(payload.get("recording")) and not fault
+    at = event.device_time
+    command_id = str(payload.get("command", ""))
+    command = (
+        CameraCommand.objects.filter(camera=camera, command_id=command_id).first()
+        if command_id
+        else None
+    )
+    if command is not None and command.action == "record":
         if recording:
-            Recording.objects.filter(command=command_id, started_at__isnull=True).update(
-                started_at=event.device_time, confirmed_received_at=received_at
-            )
-        else:
-            Recording.objects.filter(stop_command=command_id, stopped_at__isnull=True).update(
-                stopped_at=event.device_time
-            )
-    if recording and event.payload.get("audio") and not camera.zone.monitored:
-        rules.lawyer_audio(camera, event.device_time, event.seq)
-    if recording:
-        _meet_recording_clocks(camera.zone, event.device_time)
+            _confirm(command, received_at)
+            for segment in Recording.objects.filter(
+                camera=camera, command=command_id, started_at__isnull=True
+            ):
+                segment.started_at = max(at, segment.asked_at)
+                segment.confirmed_received_at = received_at
+                segment.save(update_fields=["started_at", "confirmed_received_at"])
+        elif not fault:
+            fault = NOT_RECORDING  # asked to record, says it does not: a failed start
+    elif command is not None and command.action == "stop" and not recording:
+        _confirm(command, received_at)
+    if not recording:
+        if camera.wanted and not fault:
+            fault = NOT_RECORDING
+        for segment in Recording.objects.filter(
+            camera=camera, started_at__isnull=False, started_at__lte=at, stopped_at__isnull=True
+        ):
+            segment.stopped_at = at
+            segment.save(update_fields=["stopped_at"])
+    if camera.confirmed_at is None or at >= camera.confirmed_at:
+        camera.recording, camera.confirmed_at = recording, at
+        camera.fault, camera.fault_at = fault, (at if fault else None)
+        camera.save(update_fields=["recording", "confirmed_at", "fault", "fault_at"])
+    if recording and payload.get("audio") and not camera.zone.monitored:
+        rules.lawyer_audio(camera, at, event.seq)
     applied.zones.add(camera.zone_id)
 
 
-def covered(zone: Zone, at: datetime) -> bool:
-    """Whether a confirmed recording of ``zone`` was running at ``at``."""
-    return (
-        Recording.objects.filter(zone=zone, started_at__lte=at)
-        .filter(Q(stopped_at__isnull=True) | Q(stopped_at__gt=at))
-        .exists()
-    )
+#: the fault kept for a camera that says it does not record while it should
+NOT_RECORDING = "not_recording"
 
 
-def _subject_key(presence: Presence) -> str:
-    return f"presence:{presence.pk}"
-
-
-def _open_recording_clock(presence: Presence, stay: Stay) -> None:
-    zone = presence.zone
-    if not zone.cameras.exists() or covered(zone, presence.entered_at + grace()):
-        return
-    clocks.open_deadline(
-        None,
-        RECORDING_RULE,
-        stay.case,
-        trigger_at=presence.entered_at,
-        due_at=presence.entered_at + grace(),
-        party=stay.party,
-        subject=_subject_key(presence),
-    )
+def _confirm(command: CameraCommand, received_at: datetime) -> None:
+    if command.confirmed_at is None:
+        command.confirmed_at = received_at
+        command.save(update_fields=["confirmed_at"])
 
 
 def end_stay(stay: Stay) -> list[CameraCommand]:
-    """Exit registration: the stay's open presence ends at the exit, its clocks
-    close, and the cameras of the rooms it leaves are reconciled."""
+    """Exit registration: the stay's open presence ends at the exit, the cameras of
+    the rooms it leaves are reconciled and its live rules look again."""
     zones = set()
     for presence in Presence.objects.filter(stay=stay, left_at__isnull=True):
         presence.left_at = stay.exited_at
         presence.save(update_fields=["left_at"])
         zones.add(presence.zone_id)
-        _close_recording_clock(presence, stay)
-    return [c for zone in Zone.objects.filter(pk__in=zones) for c in reconcile_cameras(zone)]
-
-
-def _close_recording_clock(presence: Presence, stay: Stay | None) -> None:
-    """The person left: the recording clock is met at the leaving (a breach stays
-    a breach); the two-officers clock no longer applies."""
-    if stay is not None:
-        clocks.meet_deadlines(
-            None, stay.case, [RECORDING_RULE], at=presence.left_at, subject=_subject_key(presence)
-        )
-        rules.left_zone(presence, stay)
-
-
-def _cancel_recording_clock(presence: Presence, stay: Stay | None) -> None:
-    if stay is not None:
-        clocks.cancel_deadlines(
-            None,
-            stay.case,
-            [RECORDING_RULE],
-            reason="presence replayed (late event)",
-            subject=_subject_key(presence),
-        )
-        rules.left_zone(presence, stay)
-
-
-def _meet_recording_clocks(zone: Zone, at: datetime) -> None:
-    for presence in Presence.objects.filter(
-        zone=zone, stay__isnull=False, left_at__isnull=True
-    ).select_related("stay__case"):
-        clocks.meet_deadlines(
-            None, presence.stay.case, [RECORDING_RULE], at=at, subject=_subject_key(presence)
-        )
+    commands = [c for zone in Zone.objects.filter(pk__in=zones) for c in reconcile_cameras(zone)]
+    looks = _Looks()
+    looks.stay(stay, stay.exited_at)
+    for zone_id in zones:
+        looks.zone(zone_id, stay.exited_at)
+    looks.run()
+    return commands
 
 
 # --- vital signs and device status ----------------------------------------------------
@@ -518,14 +669,19 @@ def _readings(
     return readings
 
 
-def _store_vitals(readings: Sequence[tuple[Stay, Vital]], rule: Rule | None) -> None:
+def _store_vitals(readings: Sequence[tuple[Stay, Vital]], looks: _Looks) -> None:
     """A batch's readings: inserted together, each stay's latest reading kept on the
-    (locked) stay in one update, the thresholds checked in device-time order."""
+    (locked) stay in one update. The vital-signs rule looks again at a stay when a
+    reading is out of range, or late (it may split an episode)."""
+    rule = Rule.objects.filter(code=rules.VITALS, enabled=True).first()
     Vital.objects.bulk_create([reading for _, reading in readings])
     latest: dict[int, tuple[Stay, Vital]] = {}
     for stay, reading in readings:
         if stay.pk not in latest or reading.at >= latest[stay.pk][1].at:
             latest[stay.pk] = (stay, reading)
+        late = stay.vitals_at is not None and reading.at < stay.vitals_at
+        if rule is not None and (late or rules.out_of_range(rule.params or {}, reading)):
+            looks.vital(stay, reading.at)
     newer = []
     for stay, reading in latest.values():
         if stay.vitals_at is None or stay.vitals_at <= reading.at:
@@ -534,11 +690,6 @@ def _store_vitals(readings: Sequence[tuple[Stay, Vital]], rule: Rule | None) -> 
             stay.vitals_at = reading.at
             newer.append(stay)
     update_rows(newer, ["heart_rate", "systolic", "diastolic", "spo2", "vitals_at"])
-    if rule is None:
-        return
-    for stay, reading in sorted(readings, key=lambda r: r[1].at):
-        if rules.out_of_range(rule.params or {}, reading):
-            rules.check_vitals(stay, reading)
 
 
 def _device_status(device: Device, events: Sequence[Event]) -> bool:
@@ -550,16 +701,11 @@ def _device_status(device: Device, events: Sequence[Event]) -> bool:
             continue  # an older status than the one we have: kept as an event, not applied
         changed = True
         p = event.payload
-        was_closed = device.strap_closed
         if "battery" in p:
             device.battery = p["battery"]
         if "strap" in p:
             device.strap_closed = p["strap"] == "closed"
         seen = event.device_time
-        if was_closed and not device.strap_closed:
-            _, stay = _subject(device, event.device_time)
-            if stay is not None:
-                rules.strap_removed(stay, device, event.device_time, event.seq)
     device.last_seen_at = seen
     return changed
 

@@ -87,7 +87,8 @@ class Walker:
     def send(self, device: str, kind: str, at: datetime, **payload) -> tracking.Applied:
         seq = next(self.seqs.setdefault(device, count(1)))
         event = tracking.Event(self.center.code, kind, device, seq, at, payload)
-        applied = tracking.apply_events([event])
+        # the past is played as it happened: each event arrives a moment after it
+        applied = tracking.apply_events([event], received_at=at + timedelta(milliseconds=300))
         for command in applied.commands:  # the camera answers two seconds later
             self.send(
                 command.camera.code,

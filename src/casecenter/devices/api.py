@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from pydantic import Field
 
 from casecenter.api import BearerAuth
@@ -46,7 +46,13 @@ class RejectedOut(Schema):
 class PostedOut(Schema):
     new: int
     duplicates: int
-    unknown: int
+    unknown: int = Field(
+        description="refused for naming an unknown center, device or zone, or a kind its "
+        "device does not send (also listed in rejected)"
+    )
+    clock_ahead: int = Field(
+        description="applied at their arrival time: the device's clock was too far ahead"
+    )
     rejected: list[RejectedOut]
     commands: list[CommandOut]
 
@@ -78,6 +84,7 @@ def post_events(request: HttpRequest, payload: EventsIn):
         "new": posted.new,
         "duplicates": posted.duplicates,
         "unknown": posted.unknown,
+        "clock_ahead": posted.clock_ahead,
         "rejected": posted.rejected,
         "commands": [_command(c) for c in posted.commands],
     }

@@ -81,6 +81,7 @@ class Totals:
     retries: int = 0
     commands: int = 0
     resent: int = 0
+    clock_ahead: int = 0  # events placed at their arrival: the device's clock ran ahead
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
@@ -115,6 +116,7 @@ class Ingester:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self._session_expiry = session_expiry
+        self._sources: dict[int, Message] = {}  # a batch's events → the messages they came in
 
     # --- the network thread -----------------------------------------------------------
 
@@ -219,6 +221,7 @@ class Ingester:
                 else:
                     rejected.append(Rejected(message, exc.code, exc.message))
         received_at = timezone.now()
+        self._sources = {id(event): message for message, event in events}
         commands = self._apply(events, rejected, received_at)
         self.totals.received += len(messages)
         self.totals.batches += 1
@@ -290,12 +293,28 @@ class Ingester:
     ) -> list[CameraCommand]:
         with transaction.atomic():
             applied = tracking.apply_events(events, received_at=received_at) if events else None
-            if rejected:
+            refused = [
+                Rejected(self._sources.get(id(event)), code, text, event)
+                for event, code, text in (applied.rejected if applied else [])
+            ]
+            if rejected or refused:
                 RejectedMessage.objects.bulk_create(
-                    [dead_letter(r, RejectedMessage.Source.MQTT, received_at) for r in rejected]
+                    [
+                        dead_letter(r, RejectedMessage.Source.MQTT, received_at)
+                        for r in [*rejected, *refused]
+                    ]
                 )
         if applied is None:
             return []
+        for item in refused:
+            log.warning(
+                "rejected %s: %s (%s)",
+                item.message.topic if item.message else item.event.device,
+                item.text,
+                item.code,
+            )
+        self.totals.rejected += len(refused)
+        self.totals.clock_ahead += applied.clock_ahead
         self.totals.new += applied.new
         self.totals.duplicates += applied.duplicates
         self.totals.unknown += applied.unknown

@@ -31,6 +31,7 @@ CENTER_RE = re.compile(r"[A-Za-z0-9_-]{1,30}")  # an organisation code (a slug)
 DEVICE_RE = re.compile(r"[A-Za-z0-9._:-]{1,40}")  # a device or camera code
 ZONE_RE = re.compile(r"[A-Za-z0-9._:-]{1,30}")  # a zone code
 COMMAND_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+FAULT_RE = re.compile(r"[a-z0-9_.-]{1,40}")  # a camera's fault code: "disk_full", "no_signal"
 YEARS = (1990, 2100)  # a device clock outside these years is broken, not late
 
 #: the fields each kind may carry (anything else is ignored)
@@ -219,14 +220,15 @@ def _flag(body: Mapping[str, Any], key: str) -> bool:
 
 def _status(body: Mapping[str, Any]) -> dict[str, Any]:
     """A wristband's or badge's (battery, strap) or a camera's (recording, audio,
-    command). A camera status always says whether it records: a status without
-    ``recording`` would read as "stopped"."""
+    command, fault). A camera status always says whether it records: a status
+    without ``recording`` would read as "stopped". A camera that cannot record
+    says why in ``fault`` (with ``recording: false``)."""
     out: dict[str, Any] = {}
     if "battery" in body:
         out["battery"] = _ranged("battery", body["battery"])
     if "strap" in body:
         out["strap"] = _choice(body, "strap", STRAP)
-    camera = any(key in body for key in ("recording", "audio", "command"))
+    camera = any(key in body for key in ("recording", "audio", "command", "fault"))
     if camera and "recording" not in body:
         raise ProtocolError("recording", "a camera status must say recording: true or false")
     if "recording" in body:
@@ -234,6 +236,12 @@ def _status(body: Mapping[str, Any]) -> dict[str, Any]:
         out["audio"] = _flag(body, "audio") if "audio" in body else False
     if "command" in body:
         out["command"] = _text(body, "command", COMMAND_ID_RE, "the id of a command")
+    if "fault" in body and body["fault"] is not None:
+        out["fault"] = _text(body, "fault", FAULT_RE, "a fault code (1-40 of a-z 0-9 _ . -)")
+        if out["recording"]:
+            raise ProtocolError(
+                "fault", "a camera with a fault does not record: send recording: false"
+            )
     if not out:
         raise ProtocolError(
             "status", "a status event carries battery and/or strap, or a camera's recording"

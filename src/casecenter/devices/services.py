@@ -27,6 +27,8 @@ from casecenter.devices import protocol
 from casecenter.devices.models import RejectedMessage
 from casecenter.errors import InvalidInput, PermissionDenied
 
+Source = RejectedMessage.Source
+
 #: who may post device events: the gateway's account is custody staff of its center
 GATEWAY_ROLES = frozenset({Role.CUSTODY_STAFF, Role.ADMIN})
 
@@ -44,6 +46,7 @@ class Posted:
     new: int = 0
     duplicates: int = 0
     unknown: int = 0
+    clock_ahead: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     commands: list[CameraCommand] = field(default_factory=list)
 
@@ -77,10 +80,12 @@ def post_events(actor: User, center_code: str, events: Sequence[Any]) -> Posted:
     as dead letters, and hand back the center's open camera commands."""
     center = gateway_center(actor, center_code)
     good: list[tracking.Event] = []
+    good_index: list[int] = []
     bad: list[tuple[int, Rejected, Any]] = []
     for index, raw in enumerate(events):
         try:
             good.append(_event(center.code, raw))
+            good_index.append(index)
         except protocol.ProtocolError as exc:
             bad.append((index, Rejected(None, exc.code, exc.message), raw))
     posted = Posted(rejected=[{"index": i, "code": r.code, "message": r.text} for i, r, _ in bad])
@@ -89,8 +94,12 @@ def post_events(actor: User, center_code: str, events: Sequence[Any]) -> Posted:
         try:
             with transaction.atomic():
                 applied = tracking.apply_events(good, received_at=received_at) if good else None
+                refused = [
+                    dead_letter(Rejected(None, code, text, event), Source.HTTP, received_at)
+                    for event, code, text in (applied.rejected if applied else [])
+                ]
                 RejectedMessage.objects.bulk_create(
-                    [_dead_letter(center.code, r, raw, received_at) for _, r, raw in bad]
+                    [_dead_letter(center.code, r, raw, received_at) for _, r, raw in bad] + refused
                 )
                 if bad or (applied is not None and applied.new):
                     # who posted them: tracking's own entry is the system's
@@ -101,7 +110,7 @@ def post_events(actor: User, center_code: str, events: Sequence[Any]) -> Posted:
                         data={
                             "new": applied.new if applied else 0,
                             "duplicates": applied.duplicates if applied else 0,
-                            "rejected": len(bad),
+                            "rejected": len(bad) + len(refused),
                         },
                     )
             break
@@ -116,6 +125,13 @@ def post_events(actor: User, center_code: str, events: Sequence[Any]) -> Posted:
             applied.duplicates,
             applied.unknown,
         )
+        posted.clock_ahead = applied.clock_ahead
+        index = {id(event): i for i, event in zip(good_index, good, strict=True)}
+        posted.rejected += [
+            {"index": index[id(event)], "code": code, "message": message}
+            for event, code, message in applied.rejected
+        ]
+        posted.rejected.sort(key=lambda r: r["index"])
     posted.commands = open_commands(center)
     return posted
 

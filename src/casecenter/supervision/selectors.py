@@ -7,6 +7,7 @@ from django.db.models import Case, Q, QuerySet, Value, When
 from casecenter.accounts.models import PARTNER_ROLES, POLICE_ROLES, User
 from casecenter.cases.access import SUPERVISING_ROLES
 from casecenter.errors import NotFound
+from casecenter.supervision import timers
 from casecenter.supervision.models import Alert, AlertState, Deadline, DeadlineState
 
 
@@ -76,6 +77,7 @@ def deadline_review(
         return Deadline.objects.none()
     rows = (
         Deadline.objects.filter(mine)
+        .exclude(rule_id__in=timers.codes())  # a live rule's timer is not a clock
         .distinct()
         .select_related("rule", "case", "party__person", "measure")
     )
@@ -93,9 +95,12 @@ def deadline_review(
 
 
 def case_deadlines(case) -> QuerySet[Deadline]:
-    """A case's clocks (the caller has already checked need-to-know)."""
-    return case.deadlines.select_related("rule", "party__person", "measure").order_by(
-        "state", "due_at"
+    """A case's clocks (the caller has already checked need-to-know): its legal and
+    policy periods, not the timers of the custody area's live rules."""
+    return (
+        case.deadlines.exclude(rule_id__in=timers.codes())
+        .select_related("rule", "party__person", "measure")
+        .order_by("state", "due_at")
     )
 
 

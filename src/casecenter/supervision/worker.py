@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from casecenter.outbox.models import OutboxEvent
-from casecenter.supervision import services
+from casecenter.supervision import services, timers
 from casecenter.supervision.models import Alert, AlertState, Deadline, DeadlineState
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,9 @@ def _advance(deadline: Deadline, now: datetime) -> list[str]:
     being away. A clock with no warning lead (``warn_at == due_at``) only
     breaches.
     """
+    if timers.is_timer(deadline.rule_id):
+        timers.fire(deadline, now)
+        return ["timer"]
     outcomes = []
     if deadline.warned_at is None and deadline.warn_at < deadline.due_at:
         services.deadline_alert(deadline, Alert.Kind.WARNING, at=now)
@@ -79,7 +82,7 @@ def _advance(deadline: Deadline, now: datetime) -> list[str]:
 def sweep(now: datetime | None = None, batch: int = 200) -> dict[str, int]:
     """Raise the alerts of every clock whose moment has come (one batch)."""
     now = now or timezone.now()
-    counts = {"warning": 0, "breach": 0}
+    counts = {"warning": 0, "breach": 0, "timer": 0}
     with transaction.atomic():
         due = list(
             _locked(
@@ -125,11 +128,11 @@ def relay_outbox(batch: int = 500) -> int:
 
 def run_once(now: datetime | None = None) -> dict[str, int]:
     """One round of all three jobs, until each has nothing left that is due."""
-    totals = {"warning": 0, "breach": 0, "escalated": 0, "relayed": 0}
+    totals = {"warning": 0, "breach": 0, "timer": 0, "escalated": 0, "relayed": 0}
     while True:
         counts = sweep(now)
-        totals["warning"] += counts["warning"]
-        totals["breach"] += counts["breach"]
+        for outcome, n in counts.items():
+            totals[outcome] += n
         if not any(counts.values()):
             break
     while n := escalate_due(now):
