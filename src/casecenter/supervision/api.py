@@ -114,9 +114,12 @@ class AlertOut(Schema):
     case_id: int | None
     case_number: str | None
     deadline_id: int | None
+    organisation_id: int
+    subject: str = Field(description='the record it is about, "kind:id" (what repeats group by)')
     raised_at: datetime
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    acknowledgement: str = Field(description="what was said when it was acknowledged")
     resolved_at: datetime | None
     resolved_by: str | None
     resolution: str
@@ -129,12 +132,39 @@ class AlertOut(Schema):
     computation_zh: str
     computation_en: str
     facts: dict
+    count: int | None = Field(
+        None, description="grouped list: how many alerts the group has (this is its newest)"
+    )
+    open_count: int | None = Field(None, description="grouped list: how many of them are open")
 
 
 class AlertFilter(Schema):
-    state: Literal["", "open", "acknowledged", "resolved", "active"] = ""
+    state: Literal["", "open", "acknowledged", "resolved", "active"] = Field(
+        "", description='"active": not resolved; "": every state'
+    )
+    rule: Text(60) = Field("", description="a rule's code")
+    severity: Literal["", "info", "warning", "critical"] = ""
+    case: Text(40) = Field("", description="part of the case number (or the record's number)")
+    organisation: Id | None = Field(None, description="the organisation it is filed under")
+    subject: Text(60) = Field("", description='the record it is about, "kind:id"')
+    sort: Literal["newest", "oldest", "severity", "rule"] = Field(
+        "newest", description="newest, oldest, severity (critical first, then newest), rule"
+    )
+    group: bool = Field(
+        False,
+        description="one row per rule and subject: its newest alert, with count and open_count",
+    )
     limit: Limit = 50
     offset: Offset = 0
+
+
+class AcknowledgeIn(Schema):
+    note: Text(2000) = ""
+
+
+class BulkAcknowledgeIn(Schema):
+    ids: Annotated[list[Id], Field(min_length=1, max_length=services.BULK_LIMIT)]
+    note: Text(2000, 1)
 
 
 class ResolveIn(Schema):
@@ -220,9 +250,12 @@ def alert_out(alert: Alert) -> dict:
         "case_id": alert.case_id,
         "case_number": alert.case.number if alert.case_id else None,
         "deadline_id": alert.deadline_id,
+        "organisation_id": alert.organisation_id,
+        "subject": alert.subject,
         "raised_at": alert.raised_at,
         "acknowledged_at": alert.acknowledged_at,
         "acknowledged_by": str(alert.acknowledged_by) if alert.acknowledged_by_id else None,
+        "acknowledgement": alert.acknowledgement,
         "resolved_at": alert.resolved_at,
         "resolved_by": str(alert.resolved_by) if alert.resolved_by_id else None,
         "resolution": alert.resolution,
@@ -245,13 +278,35 @@ def _rule(code: str) -> Rule:
     return rule
 
 
+#: what an alert's output reads besides the alert itself
+_ALERT_RELATED = ("rule", "case", "deadline", "acknowledged_by", "resolved_by")
+
+
 @router.get("/alerts", response=list[AlertOut])
 def list_alerts(request: HttpRequest, filters: Query[AlertFilter]):
-    """Alerts addressed to you: open first, newest first within each state."""
-    rows = selectors.alert_inbox(request.auth, state=filters.state).select_related(
-        "deadline", "acknowledged_by", "resolved_by"
-    )
-    return [alert_out(a) for a in rows[filters.offset : filters.offset + filters.limit]]
+    """Alerts addressed to you, filtered and sorted (newest first by default).
+    With ``group=true`` one row per rule and subject — the newest alert of the
+    repeats, with ``count`` and ``open_count`` — paged by group."""
+    criteria = filters.dict(exclude={"sort", "group", "limit", "offset"})
+    window = slice(filters.offset, filters.offset + filters.limit)
+    if filters.group:
+        groups = selectors.alert_groups(request.auth, sort=filters.sort, **criteria)[window]
+        return [
+            alert_out(g.alert) | {"count": g.count, "open_count": g.open_count}
+            for g in selectors.group_rows(request.auth, groups, **criteria)
+        ]
+    rows = selectors.alert_list(request.auth, sort=filters.sort, **criteria)
+    return [alert_out(a) for a in rows.select_related(*_ALERT_RELATED)[window]]
+
+
+@router.post("/alerts/acknowledge", response=list[AlertOut])
+def acknowledge_many(request: HttpRequest, payload: BulkAcknowledgeIn):
+    """Acknowledge many alerts at once with one reason (an alert flood): all or
+    none. An id not addressed to you refuses the whole request (403
+    ``alert.not_yours``), so does an alert no longer open (422 ``alert.not_open``)."""
+    done = services.acknowledge_alerts(request.auth, payload.ids, note=payload.note)
+    rows = selectors.alert_list(request.auth).filter(pk__in=[a.pk for a in done])
+    return [alert_out(a) for a in rows.select_related(*_ALERT_RELATED).order_by("pk")]
 
 
 @router.get("/alerts/{alert_id}", response=AlertOut)
@@ -261,10 +316,10 @@ def read_alert(request: HttpRequest, alert_id: Id):
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut)
-def acknowledge(request: HttpRequest, alert_id: Id):
-    """Say you have seen it: escalation stops."""
+def acknowledge(request: HttpRequest, alert_id: Id, payload: AcknowledgeIn | None = None):
+    """Say you have seen it (``note``: what you do about it, optional): escalation stops."""
     alert = selectors.get_alert(request.auth, alert_id)
-    services.acknowledge_alert(request.auth, alert)
+    services.acknowledge_alert(request.auth, alert, note=payload.note if payload else "")
     return alert_out(selectors.get_alert(request.auth, alert_id))
 
 

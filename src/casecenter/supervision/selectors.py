@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from casecenter.accounts.models import PARTNER_ROLES, POLICE_ROLES, User
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Concat, RowNumber
+
+from casecenter.accounts.models import PARTNER_ROLES, POLICE_ROLES, Organisation, User
 from casecenter.cases.access import SUPERVISING_ROLES
 from casecenter.errors import NotFound
 from casecenter.supervision import timers
-from casecenter.supervision.models import Alert, AlertState, Deadline, DeadlineState
+from casecenter.supervision.models import (
+    Alert,
+    AlertState,
+    Deadline,
+    DeadlineState,
+    Rule,
+    Severity,
+)
 
 
 def _scope(user: User, prefix: str) -> Q:
@@ -39,13 +64,181 @@ def visible_alerts(user: User) -> QuerySet[Alert]:
     return Alert.objects.filter(_assigned(user, "case__") | (to_role & not_secret)).distinct()
 
 
-def alert_list(user: User, *, state: str = "") -> QuerySet[Alert]:
-    alerts = visible_alerts(user).select_related("rule", "case")
+#: the orders of an alert list; the first is the default
+ALERT_SORTS = ("newest", "oldest", "severity", "rule")
+
+
+def _severity_rank() -> Case:
+    """Critical above warning above information (the "most severe first" order)."""
+    return Case(
+        When(severity=Severity.CRITICAL, then=Value(3)),
+        When(severity=Severity.WARNING, then=Value(2)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def _filtered(
+    user: User,
+    *,
+    state: str = "",
+    rule: str = "",
+    severity: str = "",
+    case: str = "",
+    organisation: int | None = None,
+    subject: str = "",
+) -> QuerySet[Alert]:
+    """The user's alerts that pass the filters (unordered). A value naming
+    something the user has no alert of simply matches nothing."""
+    alerts = visible_alerts(user)
     if state == "active":
         alerts = alerts.exclude(state=AlertState.RESOLVED)
     elif state:
         alerts = alerts.filter(state=state)
+    if rule:
+        alerts = alerts.filter(rule_id=rule)
+    if severity:
+        alerts = alerts.filter(severity=severity)
+    if case:
+        alerts = alerts.filter(
+            Q(case__number__icontains=case) | Q(deadline__reference__icontains=case)
+        )
+    if organisation:
+        alerts = alerts.filter(organisation_id=organisation)
+    if subject:
+        alerts = alerts.filter(subject=subject)
+    return alerts
+
+
+def alert_list(user: User, *, sort: str = "newest", **filters: Any) -> QuerySet[Alert]:
+    """The user's alerts, filtered (``_filtered``) and in the chosen order:
+    newest first, oldest first, most severe first (then newest), or by rule
+    (then newest)."""
+    alerts = _filtered(user, **filters).select_related("rule", "case", "organisation")
+    if sort == "oldest":
+        return alerts.order_by("raised_at", "id")
+    if sort == "severity":
+        return alerts.alias(rank=_severity_rank()).order_by("-rank", "-raised_at", "-id")
+    if sort == "rule":
+        return alerts.order_by("rule_id", "-raised_at", "-id")
     return alerts.order_by("-raised_at", "-id")
+
+
+def _group_key() -> Case:
+    """What repeats are grouped by besides the rule: the alert's subject; an
+    alert about no record ("") is a group of its own ("#<id>")."""
+    return Case(
+        When(subject="", then=Concat(Value("#"), Cast("id", CharField()))),
+        default=F("subject"),
+        output_field=CharField(),
+    )
+
+
+def alert_groups(user: User, *, sort: str = "newest", **filters: Any) -> QuerySet:
+    """Repeats of one rule on one subject as one row each, counted in the
+    database: ``rule_id``, ``group_subject``, ``count``, ``open_count``,
+    ``last_id`` (the highest id in the group). Only the alerts passing the
+    filters count. A group takes the place its first alert would have in the
+    ungrouped list of the same order: newest first by its newest alert, oldest
+    first by its oldest, most severe first by its most severe (then newest)."""
+    mine = Alert.objects.filter(pk__in=_filtered(user, **filters).values("pk"))
+    groups = (
+        mine.annotate(group_subject=_group_key())
+        .values("rule_id", "group_subject")
+        .annotate(
+            count=Count("id"),
+            open_count=Count("id", filter=Q(state=AlertState.OPEN)),
+            last_id=Max("id"),
+            first_id=Min("id"),
+            latest_at=Max("raised_at"),
+            earliest_at=Min("raised_at"),
+            top=Max(_severity_rank()),
+        )
+    )
+    order = {
+        "oldest": ("earliest_at", "first_id"),
+        "severity": ("-top", "-latest_at", "-last_id"),
+        "rule": ("rule_id", "-latest_at", "-last_id"),
+    }.get(sort, ("-latest_at", "-last_id"))
+    return groups.order_by(*order, "rule_id", "group_subject")
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """One row of a grouped list: the newest alert of the group and its counts."""
+
+    alert: Alert
+    count: int
+    open_count: int
+    #: the highest id counted: acknowledging the group covers no alert raised after
+    last_id: int
+
+    @property
+    def token(self) -> str:
+        """The group as a form names it: "<last id>|<rule>|<subject>"."""
+        return f"{self.last_id}|{self.alert.rule_id}|{self.alert.subject}"
+
+
+def group_rows(user: User, groups: Iterable[dict], **filters: Any) -> list[AlertGroup]:
+    """The rows of a page of ``alert_groups``: each group's newest alert (among
+    those passing the same filters), found in one query with a window function."""
+    groups = list(groups)
+    if not groups:
+        return []
+    which = Q(pk__in=[])
+    for g in groups:
+        if g["group_subject"].startswith("#"):
+            which |= Q(pk=int(g["group_subject"][1:]))
+        else:
+            which |= Q(rule_id=g["rule_id"], subject=g["group_subject"])
+    newest = Window(
+        RowNumber(),
+        partition_by=[F("rule_id"), F("group_subject")],
+        order_by=[F("raised_at").desc(), F("id").desc()],
+    )
+    leaders = (
+        Alert.objects.filter(pk__in=_filtered(user, **filters).values("pk"))
+        .filter(which)
+        .annotate(group_subject=_group_key(), rank=newest)
+        .filter(rank=1)
+        .select_related(
+            "rule", "case", "organisation", "deadline", "acknowledged_by", "resolved_by"
+        )
+    )
+    by_group = {(a.rule_id, a.group_subject): a for a in leaders}
+    return [
+        AlertGroup(
+            by_group[g["rule_id"], g["group_subject"]], g["count"], g["open_count"], g["last_id"]
+        )
+        for g in groups
+        if (g["rule_id"], g["group_subject"]) in by_group
+    ]
+
+
+def open_ids_of_groups(
+    user: User, groups: Iterable[tuple[int, str, str]], *, limit: int, **filters: Any
+) -> list[int]:
+    """The open alerts of the named groups ((last id, rule, subject), as
+    ``AlertGroup.token`` names them) among the user's alerts passing the
+    filters, raised no later than the last one counted; at most ``limit``."""
+    which = Q(pk__in=[])
+    for last_id, rule, subject in groups:
+        if subject:
+            which |= Q(rule_id=rule, subject=subject, pk__lte=last_id)
+        else:
+            which |= Q(rule_id=rule, subject="", pk=last_id)
+    rows = _filtered(user, **filters).filter(which, state=AlertState.OPEN)
+    return list(rows.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def alert_filter_choices(user: User) -> tuple[QuerySet[Rule], QuerySet[Organisation]]:
+    """The rules and the organisations the user's alerts are filed under (what
+    the list's filters offer)."""
+    mine = visible_alerts(user)
+    return (
+        Rule.objects.filter(code__in=mine.values("rule_id")),
+        Organisation.objects.filter(pk__in=mine.values("organisation_id")).order_by("code"),
+    )
 
 
 def open_alert_count(user: User) -> int:
