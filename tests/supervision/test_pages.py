@@ -187,14 +187,16 @@ def test_legal_affairs_extends_a_clock_from_the_case_page(detention, officers):
 # --- alerts --------------------------------------------------------------------
 
 
-def test_alerts_page_lists_open_alerts_first_with_their_explanation(detention, officers):
+def test_alerts_page_lists_every_state_with_the_explanation_and_resolution(detention, officers):
     breach(detention)
     done = Alert.objects.filter(kind="warning").first()
-    done.state = AlertState.RESOLVED  # set aside: the page orders, it does not decide
+    done.state, done.resolution = AlertState.RESOLVED, "已处理"  # set aside: the page shows it
+    done.resolved_at = timezone.now()
     done.save()
-    page = browser_of(officers["lead"]).get("/alerts/?state=").content.decode()
-    opened = page.index("alert-open")
-    assert opened < page.index("alert-resolved")
+    page = browser_of(officers["lead"]).get("/alerts/?state=&group=0").content.decode()
+    assert page.count('data-testid="alert"') == 6
+    assert "alert-open" in page and f'id="alert-{done.pk}"' in page
+    assert 'data-testid="row-resolution">已办结' in page and "系统: 已处理" in page
     assert "《刑事诉讼法》第85条" in page and "已超期" in page
     assert f'href="/cases/{detention.case_id}/"' in page
 

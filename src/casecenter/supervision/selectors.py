@@ -297,21 +297,6 @@ def case_deadlines(case) -> QuerySet[Deadline]:
     )
 
 
-def alert_inbox(user: User, *, state: str = "") -> QuerySet[Alert]:
-    """The notifications page: open alerts first, then acknowledged, then resolved;
-    newest first within each."""
-    order = Case(
-        When(state=AlertState.OPEN, then=Value(0)),
-        When(state=AlertState.ACKNOWLEDGED, then=Value(1)),
-        default=Value(2),
-    )
-    return (
-        alert_list(user, state=state)
-        .annotate(inbox_order=order)
-        .order_by("inbox_order", "-raised_at", "-id")
-    )
-
-
 def get_alert(user: User, pk: int) -> Alert:
     """An alert addressed to the user; any other is "not found" (no enumeration)."""
     alert = alert_list(user).select_related("deadline", "case").filter(pk=pk).first()

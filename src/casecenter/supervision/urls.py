@@ -4,6 +4,7 @@ from casecenter.supervision import views
 
 urlpatterns = [
     path("alerts/", views.alert_list_view, name="alert-list"),
+    path("alerts/acknowledge/", views.alert_acknowledge_many, name="alert-acknowledge-many"),
     path("alerts/<id:pk>/", views.alert_detail, name="alert-detail"),
     path("alerts/<id:pk>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<id:pk>/resolve/", views.alert_resolve, name="alert-resolve"),

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from casecenter import law
@@ -20,13 +21,19 @@ from casecenter.accounts.models import POLICE_ROLES, User
 from casecenter.errors import DomainError
 from casecenter.supervision import live, selectors, services, subjects
 from casecenter.supervision.forms import (
+    ALERT_GROUPING,
+    ALERT_SORTS,
+    ALERT_STATES,
+    AcknowledgeForm,
+    AlertFilterForm,
+    BulkAcknowledgeForm,
     ExtendForm,
     ResolveForm,
     RuleForm,
     in_english,
     variant_choices,
 )
-from casecenter.supervision.models import AlertState, Rule
+from casecenter.supervision.models import AlertState, Rule, Severity
 from casecenter.web.forms import add_domain_error, get_object_or_404_domain, run_service
 
 #: The rules that run clocks (the review's rule filter offers these).
@@ -47,20 +54,43 @@ def _number(value: str | None) -> int:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 15 else 0
 
 
+#: alerts (or groups of repeats) on one page of the list
+ALERTS_PER_PAGE = 25
+
+
 @login_required
 def alert_list_view(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state", "active")[:20]
-    if state not in {"", "active", *AlertState.values}:
-        state = "active"
-    rows = selectors.alert_inbox(request.user, state=state).select_related("deadline")
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    """The user's alerts: filtered, in the chosen order, repeats of one rule on
+    one subject grouped (by default), acknowledged many at once with one reason."""
+    query = AlertFilterForm(request.GET)
+    criteria, sort, user = query.criteria(), query.order(), request.user
+    if query.grouped():
+        groups = selectors.alert_groups(user, sort=sort, **criteria)
+        page = Paginator(groups, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+        rows = selectors.group_rows(user, page.object_list, **criteria)
+    else:
+        alerts = selectors.alert_list(user, sort=sort, **criteria).select_related(
+            "deadline", "acknowledged_by", "resolved_by"
+        )
+        page = Paginator(alerts, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+        rows = [selectors.AlertGroup(a, 1, int(a.state == AlertState.OPEN), a.pk) for a in page]
+    rules, organisations = selectors.alert_filter_choices(user)
     return render(
         request,
         "supervision/alerts.html",
         {
             "page": page,
-            "filters": {"state": state},
-            "states": [("active", _("Not resolved")), ("", _("All")), *AlertState.choices],
+            "rows": rows,
+            "page_has_open": any(row.open_count for row in rows),
+            "grouped": query.grouped(),
+            "filters": query.values(),
+            "states": ALERT_STATES,
+            "severities": Severity.choices,
+            "sorts": ALERT_SORTS,
+            "groupings": ALERT_GROUPING,
+            "rules": rules,
+            "organisations": organisations,
+            "bulk_limit": services.BULK_LIMIT,
         },
     )
 
@@ -75,12 +105,49 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404_domain(selectors.get_alert, request.user, pk)
-    run_service(
-        request,
-        lambda: services.acknowledge_alert(request.user, alert),
-        _("Alert acknowledged."),
-    )
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        run_service(
+            request,
+            lambda: services.acknowledge_alert(request.user, alert, note=form.cleaned_data["note"]),
+            _("Alert acknowledged."),
+        )
+    else:
+        messages.error(request, _("The note is too long (at most 2,000 characters)."))
     return _back(request, reverse("alert-detail", args=[alert.pk]))
+
+
+@login_required
+@require_POST
+def alert_acknowledge_many(request: HttpRequest) -> HttpResponse:
+    """Acknowledge the chosen alerts, and every open alert of the chosen groups
+    (among those the list's filters show), with one reason: all or none."""
+    form = BulkAcknowledgeForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back(request, reverse("alert-list"))
+    user, data = request.user, form.cleaned_data
+    ids = set(data["ids"])
+    if data["groups"]:
+        criteria = AlertFilterForm(request.POST).criteria()
+        ids.update(
+            selectors.open_ids_of_groups(
+                user, data["groups"], limit=services.BULK_LIMIT + 1, **criteria
+            )
+        )
+    try:
+        done = services.acknowledge_alerts(user, ids, note=data["note"])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            ngettext("%(count)d alert acknowledged.", "%(count)d alerts acknowledged.", len(done))
+            % {"count": len(done)},
+        )
+    return _back(request, reverse("alert-list"))
 
 
 @login_required
