@@ -233,14 +233,20 @@ LOGGING = {
             "callback": _not_device_traffic,
         }
     },
+    "formatters": {
+        # when and how bad, for whoever reads a service's log (the ingester's above all)
+        "timestamped": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "formatter": "timestamped"},
         "requests": {"class": "logging.StreamHandler", "filters": ["not_device_traffic"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # the logging SMS adapter's messages are what the demo shows of SMS: always visible
     "loggers": {
         "casecenter.sms": {"level": "INFO"},
+        # the ingester says when it starts, connects, reconnects, rejects and stops
+        "casecenter.devices.ingest": {"level": "INFO"},
         "django.server": {"handlers": ["requests"], "level": "INFO", "propagate": False},
     },
 }

@@ -94,7 +94,7 @@ def test_silence_past_the_grace_is_an_alert_of_the_center_that_opens_the_stay(
     for text in (alert.title_zh, alert.title_en, alert.explanation_zh, alert.explanation_en):
         assert not ISO.search(text), text
     assert subjects.alert_page(alert) == f"/custody/stays/{stay.pk}/"
-    assert ("应对", "What to do") == tuple(alert.facts["lines"][-1][:2])
+    assert tuple(alert.facts["lines"][-1][:2]) == ("应对", "What to do")
     # both cameras answer late: the gap is over, the alert resolves itself, on record
     for command in applied.commands:
         answer(live, command, t + timedelta(seconds=8))
@@ -312,9 +312,7 @@ def test_a_late_reading_in_range_splits_an_episode(center, suspect, bring_in, li
     assert starts == [t.isoformat(), (t + timedelta(seconds=60)).isoformat()]
 
 
-def test_co_suspects_apart_again_resolve_their_alert(
-    center, suspect, bring_in, live, make_case
-):
+def test_co_suspects_apart_again_resolve_their_alert(center, suspect, bring_in, live, make_case):
     case = make_case()
     bring_in(suspect(case), band=0)
     bring_in(suspect(case, birth="19880101", sex_serial="135"), band=1)
@@ -354,3 +352,17 @@ def test_a_minor_leaving_the_adult_room_resolves_the_alert(center, suspect, brin
     alert.refresh_from_db()
     assert alert.state == "resolved"
     assert alerts("custody.juvenile_room") == [alert]
+
+
+def test_a_late_confirmation_within_the_grace_takes_the_alert_back(center, suspect, bring_in, live):
+    """The worker alerted when no answer had come; the answers, delayed on the
+    network, show both cameras recording one second after the entry."""
+    bring_in(suspect())
+    t = timezone.now() - timedelta(minutes=5)
+    applied = live("WB-00", "presence", t, zone="XW-1", event="enter")
+    worker.run_once(now=t + timedelta(seconds=6))
+    [alert] = alerts("custody.recording")
+    for command in applied.commands:
+        answer(live, command, t + timedelta(seconds=1), received=t + timedelta(seconds=9))
+    alert.refresh_from_db()
+    assert alert.state == "resolved" and alert.facts["disproved"] is True

@@ -90,7 +90,7 @@ def test_no_alert_a_minute_before_the_warning_moment(detention):
 
     counts = worker.sweep(now=to_house.warn_at - MINUTE)
 
-    assert counts == {"warning": 0, "breach": 0}
+    assert counts == {"warning": 0, "breach": 0, "timer": 0}
     assert not Alert.objects.exists()
     to_house.refresh_from_db()
     assert to_house.warned_at is None
@@ -104,7 +104,7 @@ def test_a_warning_is_raised_at_the_warning_moment(detention):
     counts = worker.sweep(now=now)
 
     # the three 24-hour clocks of the detention warn together; the 3-day one does not
-    assert counts == {"warning": 3, "breach": 0}
+    assert counts == {"warning": 3, "breach": 0, "timer": 0}
     warning = Alert.objects.get(deadline=to_house)
     assert warning.kind == Alert.Kind.WARNING
     assert (
@@ -130,12 +130,12 @@ def test_a_breach_is_raised_at_the_due_moment_and_not_a_minute_before(detention)
     to_house = clock(detention, "detention.to_house")
     worker.sweep(now=to_house.warn_at)
 
-    assert worker.sweep(now=to_house.due_at - MINUTE) == {"warning": 0, "breach": 0}
+    assert worker.sweep(now=to_house.due_at - MINUTE) == {"warning": 0, "breach": 0, "timer": 0}
     assert [kind for kind, _ in alerts_of(to_house)] == ["warning"]
 
     counts = worker.sweep(now=to_house.due_at)
 
-    assert counts == {"warning": 0, "breach": 3}
+    assert counts == {"warning": 0, "breach": 3, "timer": 0}
     assert [kind for kind, _ in alerts_of(to_house)] == ["breach", "warning"]
     breach = Alert.objects.get(deadline=to_house, kind=Alert.Kind.BREACH)
     assert (
@@ -164,7 +164,7 @@ def test_a_clock_found_past_its_due_moment_warns_then_breaches_in_one_step(deten
 
     counts = worker.sweep(now=to_house.due_at + timedelta(hours=1))
 
-    assert counts == {"warning": 3, "breach": 3}
+    assert counts == {"warning": 3, "breach": 3, "timer": 0}
     assert [kind for kind, _ in alerts_of(to_house)] == ["breach", "warning"]
     to_house.refresh_from_db()
     assert to_house.state == DeadlineState.BREACHED

@@ -212,7 +212,13 @@ def test_a_worker_killed_at_random_moments_loses_no_alert_and_raises_none_twice(
     assert last.returncode == 0, output(last)
     assert running(clocks) == 0
 
-    assert worker.run_once() == {"warning": 0, "breach": 0, "escalated": 0, "relayed": 0}
+    assert worker.run_once() == {
+        "warning": 0,
+        "breach": 0,
+        "timer": 0,
+        "escalated": 0,
+        "relayed": 0,
+    }
     assert_one_warning_and_one_breach_each(clocks)
     assert verify_log().ok
 

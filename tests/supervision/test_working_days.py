@@ -45,8 +45,8 @@ def test_a_message_left_on_a_friday_falls_due_after_the_third_working_day(make_c
     assert deadline.computation["en"].startswith("3 working days from 2026-11-20")
     assert deadline.computation["provisional_year"] is None
 
-    assert worker.sweep(now=deadline.due_at - MINUTE) == {"warning": 1, "breach": 0}
-    assert worker.sweep(now=deadline.due_at) == {"warning": 0, "breach": 1}
+    assert worker.sweep(now=deadline.due_at - MINUTE) == {"warning": 1, "breach": 0, "timer": 0}
+    assert worker.sweep(now=deadline.due_at) == {"warning": 0, "breach": 1, "timer": 0}
     deadline.refresh_from_db()
     assert deadline.state == DeadlineState.BREACHED
     assert Alert.objects.filter(deadline=deadline, kind=Alert.Kind.BREACH).count() == 1

@@ -126,8 +126,28 @@ class Episode:
     now: bool = False  # alert at once whatever the grace (a camera said it fails)
 
 
+#: the resolution of an alert whose episode late facts disproved
+DISPROVED = ("迟到的设备事件表明该情况未发生", "late device events show this did not happen")
+
+
 def _raise(rule: Rule, stay: Stay, episode: Episode, at: datetime) -> None:
     interval = episode.interval
+    earlier = Alert.objects.filter(key=episode.key).first()
+    if earlier is not None:
+        end = interval.end.isoformat() if interval.end else None
+        if (earlier.facts or {}).get("end") != end:  # the episode ended (or goes on) since
+            earlier.facts = {**(earlier.facts or {}), "end": end}
+            earlier.save(update_fields=["facts"])
+        if (earlier.facts or {}).get("disproved") and earlier.state == AlertState.RESOLVED:
+            # disproved by facts that later facts contradict again: it stands after all
+            earlier.facts = {k: v for k, v in earlier.facts.items() if k != "disproved"}
+            clocks.reopen_alert(
+                earlier,
+                zh="后到的设备事件再次表明该情况",
+                en="later device events show it again",
+                at=at,
+            )
+        return
     clocks.raise_alert(
         key=episode.key,
         rule=rule,
@@ -167,7 +187,7 @@ def agree(
     rule = _rule(code)
     if rule is None:
         return
-    keys = keys if keys is not None else {e.key for e in episodes}
+    keys = set(keys) if keys is not None else {e.key for e in episodes}
     pending: list[datetime] = []
     for episode in episodes:
         if episode.now or alertable(episode.interval, episode.grace, now):
@@ -176,6 +196,8 @@ def agree(
                 _resolve(episode.key, episode.ended, episode.interval.end, raised_before=True)
         elif episode.interval.end is None:
             pending.append(episode.interval.start + episode.grace)
+        else:  # over within its grace: no episode after all (an alert of it is taken back)
+            keys.discard(episode.key)
     standing = Alert.objects.filter(owned or Q(subject=f"stay:{stay.pk}"), rule_id=code).exclude(
         state=AlertState.RESOLVED
     )
@@ -183,12 +205,9 @@ def agree(
         episode = _episode_of(alert)
         if alert.key in keys or episode is None or not episode.overlaps(since):
             continue
-        clocks.resolve_automatically(
-            [alert],
-            zh="迟到的设备事件表明该情况未发生",
-            en="late device events show this did not happen",
-            at=now,
-        )
+        alert.facts = {**(alert.facts or {}), "disproved": True}
+        alert.save(update_fields=["facts"])
+        clocks.resolve_automatically([alert], zh=DISPROVED[0], en=DISPROVED[1], at=now)
     if timers.is_timer(code):
         timers.wake_at(
             code,

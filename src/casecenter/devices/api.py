@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Query, Router, Schema
 from pydantic import Field
 
 from casecenter.api import BearerAuth

@@ -111,6 +111,7 @@ class Ingester:
         self._lock = threading.Lock()  # the connection generation vs. acknowledgements
         self._generation = 0
         self.connected = threading.Event()
+        self.client_id = client_id
         self.client, self.broker = broker.make_client(url, client_id, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -126,11 +127,13 @@ class Ingester:
             return
         with self._lock:
             self._generation += 1
+            again = self._generation > 1
         # A broker that lost its state (restarted without persistence) has
         # forgotten the subscription: make it again (harmless when it remembers).
         client.subscribe(SUBSCRIPTION, options=SubscribeOptions(qos=1, noLocal=True))
         log.info(
-            "connected to %s:%s (session %s)",
+            "%s to %s:%s (session %s)",
+            "reconnected" if again else "connected",
             self.broker.host,
             self.broker.port,
             "resumed" if flags.session_present else "new",
@@ -151,6 +154,13 @@ class Ingester:
         self._stopping.set()
 
     def run(self) -> Totals:
+        log.info(
+            "ingester starting: broker %s:%s, client id %s, batches of %d",
+            self.broker.host,
+            self.broker.port,
+            self.client_id,
+            self.batch,
+        )
         broker.connect(
             self.client,
             self.broker,
@@ -180,6 +190,7 @@ class Ingester:
         finally:
             self.client.disconnect()
             self.client.loop_stop()
+            log.info("ingester stopped: %s", self.totals.as_dict())
         return self.totals
 
     def _collect(self, timeout: float) -> list[Message]:

@@ -724,6 +724,26 @@ def resolve_alert(actor: User, alert: Alert, *, resolution: str) -> Alert:
     return alert
 
 
+def reopen_alert(alert: Alert, *, zh: str, en: str, at: datetime | None = None) -> Alert:
+    """An alert the system resolved because the facts no longer showed its
+    situation, shown again by later facts (inside the caller's transaction): it
+    is open again, told again, with the reason on record."""
+    _in_transaction()
+    at = at or timezone.now()
+    alert.state, alert.resolved_at, alert.resolved_by, alert.resolution = (
+        AlertState.OPEN,
+        None,
+        None,
+        "",
+    )
+    alert.acknowledged_at, alert.acknowledged_by, alert.acknowledgement = None, None, ""
+    alert.escalate_at = (at + alert.rule.escalate_after) if alert.rule.escalate_after else None
+    alert.save()
+    record(None, "alert.reopened", alert, reason=en, data={"reason_zh": zh})
+    emit("alert.reopened", alert_id=alert.pk)
+    return alert
+
+
 #: What an administrator may tune on any rule, and on a policy rule its period too.
 TUNABLE = frozenset({"warn_before", "escalate_after", "severity", "audience", "enabled", "params"})
 POLICY_PERIOD = frozenset({"policy_length", "policy_unit"})
