@@ -166,3 +166,59 @@ def test_a_browser_session_is_not_a_gateway(client, world, make_user):
     client.force_login(make_user("desk", Role.CUSTODY_STAFF))
     answer = client.post(URL, {"center": CENTER, "events": []}, content_type="application/json")
     assert answer.status_code == 401
+
+
+def test_events_naming_what_casecenter_does_not_know_are_refused_by_index(client, gateway):
+    """Unknown devices, zones and centers, and kinds a device cannot send, are dead
+    letters with a code the vendor can see — over HTTP as over MQTT."""
+    events = [
+        enter(1, zone="int1"),
+        enter(2, zone="nowhere"),
+        enter(1, device="wb-99"),
+        {
+            "kind": "presence",
+            "device": "int1-c1",
+            "seq": 1,
+            "ts": ts(4),
+            "zone": "int1",
+            "event": "enter",
+        },  # fmt: skip
+        {"kind": "status", "device": "wb-01", "seq": 3, "ts": ts(3), "recording": True},
+        {
+            "kind": "status",
+            "device": "int1-c1",
+            "seq": 2,
+            "ts": ts(3),
+            "recording": False,
+            "fault": "disk_full",
+        },  # fmt: skip
+    ]
+    body = post(client, gateway, {"center": CENTER, "events": events}).json()
+    assert body["new"] == 2 and body["unknown"] == 4
+    assert [(r["index"], r["code"]) for r in body["rejected"]] == [
+        (1, "unknown_zone"),
+        (2, "unknown_device"),
+        (3, "wrong_kind"),
+        (4, "wrong_kind"),
+    ]
+    assert "nowhere" in body["rejected"][0]["message"]
+    kept = sorted(RejectedMessage.objects.values_list("device", "code"))
+    assert kept == [
+        ("int1-c1", "wrong_kind"),
+        ("wb-01", "unknown_zone"),
+        ("wb-01", "wrong_kind"),
+        ("wb-99", "unknown_device"),
+    ]
+    assert sorted(DeviceEvent.objects.values_list("device", "seq")) == [
+        ("int1-c1", 2),
+        ("wb-01", 1),
+    ]
+
+
+def test_a_clock_far_ahead_is_applied_at_its_arrival_and_counted(client, gateway):
+    ahead = (timezone.now() + timedelta(hours=3)).isoformat()
+    event = {**enter(1), "ts": ahead}
+    body = post(client, gateway, {"center": CENTER, "events": [event]}).json()
+    assert (body["new"], body["clock_ahead"], body["rejected"]) == (1, 1, [])
+    stored = DeviceEvent.objects.get()
+    assert stored.device_time <= timezone.now() and stored.payload["device_ts"] == ahead

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -66,13 +67,29 @@ def test_a_bad_message_is_set_aside_and_does_not_block_the_queue(world, broker, 
         f"casecenter/v1/{CENTER}/vitals/wb-01", b'{"seq": 1, "ts": "2026-01-01T00:00:00", "hr": 80}'
     )
     devices.send(f"casecenter/v1/{CENTER}/vital/wb-01", b'{"seq": 2}')
+    devices.event(Event(CENTER, "presence", "wb-01", 4, at, {"zone": "nowhere", "event": "enter"}))
+    devices.event(Event(CENTER, "presence", "wb-77", 1, at, {"zone": "int1", "event": "enter"}))
     devices.event(Event(CENTER, "vitals", "wb-01", 3, at, {"hr": 81}))
     devices.flush()
     ingest.start()
     wait_for(lambda: DeviceEvent.objects.filter(seq=3).exists(), 30, what="the good event")
     rejected = {r.code: r for r in RejectedMessage.objects.all()}
-    assert set(rejected) == {"ts", "kind"}
+    assert set(rejected) == {"ts", "kind", "unknown_zone", "unknown_device"}
     assert rejected["ts"].device == "wb-01"
     assert "no UTC offset" in rejected["ts"].message
+    assert rejected["unknown_zone"].topic == f"casecenter/v1/{CENTER}/presence/wb-01"
+    assert '"nowhere"' in rejected["unknown_zone"].payload
+    assert rejected["unknown_device"].device == "wb-77"
+    assert not DeviceEvent.objects.filter(seq=4).exists()
+    # the log says when, how bad and what, for each step of the ingester's life
+    logged = ingest.log()
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    for line in (
+        r"INFO casecenter\.devices\.ingest: ingester starting: broker",
+        r"INFO casecenter\.devices\.ingest: connected to",
+        r"WARNING casecenter\.devices\.ingest: rejected .*vital/wb-01.*\(kind\)",
+        r"WARNING casecenter\.devices\.ingest: rejected .*presence/wb-01.*\(unknown_zone\)",
+    ):
+        assert re.search(f"{stamp} {line}", logged), line
     assert world.stays[0].vitals.get().heart_rate == 81
     devices.close()

@@ -114,6 +114,10 @@ def test_bad_presence_messages_are_refused(fields, code):
         ({"recording": "yes"}, "recording"),
         ({"recording": True, "audio": 1}, "audio"),
         ({"recording": True, "command": "x" * 41}, "command"),
+        ({"fault": "disk_full"}, "recording"),
+        ({"recording": True, "fault": "disk_full"}, "fault"),
+        ({"recording": False, "fault": "Disk Full!"}, "fault"),
+        ({"recording": False, "fault": 7}, "fault"),
         ({}, "status"),
     ],
 )
@@ -140,6 +144,19 @@ def test_bad_topics_are_refused(topic, code):
 def test_a_camera_status_without_audio_reads_as_no_audio():
     event = parse("casecenter/v1/hd-zx/status/int1-c1", body(recording=True, command="ab12"))
     assert event.payload == {"recording": True, "audio": False, "command": "ab12"}
+
+
+def test_a_camera_reports_a_fault_with_recording_false():
+    event = parse(
+        "casecenter/v1/hd-zx/status/int1-c1",
+        body(recording=False, fault="disk_full", command="ab12"),
+    )
+    assert event.payload == {
+        "recording": False,
+        "audio": False,
+        "command": "ab12",
+        "fault": "disk_full",
+    }
 
 
 def test_a_command_reads_back():
