@@ -366,3 +366,36 @@ def test_a_late_confirmation_within_the_grace_takes_the_alert_back(center, suspe
         answer(live, command, t + timedelta(seconds=1), received=t + timedelta(seconds=9))
     alert.refresh_from_db()
     assert alert.state == "resolved" and alert.facts["disproved"] is True
+
+
+def test_a_confirmation_that_arrives_after_the_alert_still_resolves_it(
+    center, suspect, bring_in, live
+):
+    """The cameras confirmed at 5.5 s by their clocks (past the grace: a real gap);
+    the worker alerted at 6 s; the answers arrived at 7 s. The alert was raised
+    while the gap was open, so its end closes it."""
+    bring_in(suspect())
+    t = timezone.now() - timedelta(minutes=5)
+    applied = live("WB-00", "presence", t, zone="XW-1", event="enter")
+    worker.run_once(now=t + timedelta(seconds=6))
+    for command in applied.commands:
+        answer(live, command, t + timedelta(milliseconds=5500), received=t + timedelta(seconds=7))
+    [alert] = alerts("custody.recording")
+    assert alert.state == "resolved" and "disproved" not in alert.facts
+    assert alert.facts["end"] == (t + timedelta(milliseconds=5500)).isoformat()
+
+
+def test_a_gap_learnt_of_after_it_ended_stays_open_for_review(center, suspect, bring_in, live):
+    """A wristband that buffered its entry: the person was in the room for ten
+    minutes before casecenter knew, unrecorded; by then they had left."""
+    bring_in(suspect())
+    t = timezone.now() - timedelta(minutes=30)
+
+    def enter(seq, at, zone):
+        return tracking.Event(center.org.code, "presence", "WB-00", seq, at, {"zone": zone,
+                              "event": "enter"})  # fmt: skip
+
+    # the buffer comes in one go
+    tracking.apply_events([enter(1, t, "XW-1"), enter(2, t + timedelta(minutes=10), "DJ")])
+    found = {a.facts["zone"]: a for a in alerts("custody.recording")}
+    assert found["XW-1"].state == "open" and found["XW-1"].facts["learnt_after"] is True

@@ -164,6 +164,8 @@ def _raise(rule: Rule, stay: Stay, episode: Episode, at: datetime) -> None:
             "stay": stay.pk,
             "start": interval.start.isoformat(),
             "end": interval.end.isoformat() if interval.end else None,
+            # learnt of only once it was over: left open for someone to review
+            "learnt_after": interval.end is not None,
             "lines": [list(line) for line in episode.lines],
         },
         at=at,
@@ -193,7 +195,7 @@ def agree(
         if episode.now or alertable(episode.interval, episode.grace, now):
             _raise(rule, stay, episode, now)
             if episode.interval.end is not None and episode.ended:
-                _resolve(episode.key, episode.ended, episode.interval.end, raised_before=True)
+                _resolve(episode.key, episode.ended, episode.interval.end)
         elif episode.interval.end is None:
             pending.append(episode.interval.start + episode.grace)
         else:  # over within its grace: no episode after all (an alert of it is taken back)
@@ -231,11 +233,11 @@ def _episode_of(alert: Alert) -> Interval | None:
     return Interval(start, end)
 
 
-def _resolve(key: str, why: tuple[str, str], at: datetime, *, raised_before: bool) -> None:
-    """Close an open alert whose episode ended (only one raised while it was going
-    on: an episode learnt of after it ended stays open for someone to review)."""
+def _resolve(key: str, why: tuple[str, str], at: datetime) -> None:
+    """Close an open alert whose episode ended at ``at`` — one raised while it was
+    going on: an episode learnt of only after it ended stays open for review."""
     alert = Alert.objects.filter(key=key).exclude(state=AlertState.RESOLVED).first()
-    if alert is None or (raised_before and alert.raised_at > at):
+    if alert is None or (alert.facts or {}).get("learnt_after"):
         return
     clocks.resolve_automatically(
         [alert], zh=f"{why[0]}（{clock(at)}）", en=f"{why[1]} ({clock(at)})"
