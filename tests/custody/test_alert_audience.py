@@ -4,6 +4,7 @@ case's own officers — and opens a page each of them may see (docs/custody.md).
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from itertools import count
 
@@ -18,6 +19,8 @@ from casecenter.supervision.models import Alert
 from casecenter.supervision.selectors import visible_alerts
 
 pytestmark = pytest.mark.django_db
+
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|\d\d:\d\d:\d\d\.\d{3}")
 
 
 @pytest.fixture
@@ -151,3 +154,18 @@ def test_nobody_at_the_center_acknowledging_tells_the_cases_own_station(every_ru
     assert alert.level == 1
     assert "manager" in _who_sees(alert, staff)
     assert "stranger" not in _who_sees(alert, staff)
+
+
+def test_an_alert_page_reads_as_facts_for_people_in_both_languages(every_rule, staff, client):
+    """Labelled facts in the reader's language; never internal keys, ids or ISO times."""
+    client.force_login(staff["desk"])
+    for code, alert in every_rule.items():
+        zh = client.get(f"/alerts/{alert.pk}/").content.decode()
+        assert "应对" in zh and ("人员" in zh or "房间" in zh), code
+        client.cookies["django_language"] = "en"
+        en = client.get(f"/alerts/{alert.pk}/").content.decode()
+        del client.cookies["django_language"]
+        assert "What to do" in en, code
+        for page in (zh, en):
+            assert not ISO_TIME.search(page), (code, ISO_TIME.search(page).group())
+            assert "learnt_after" not in page and "&quot;stay&quot;" not in page, code
