@@ -7,6 +7,7 @@ turns the room red, and the medical desk gets the vital-sign toast."""
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -19,20 +20,30 @@ from casecenter.cases.services import add_party
 from casecenter.custody import services
 from casecenter.custody.models import Camera, CameraCommand, Device, Zone
 from casecenter.supervision import live
+from casecenter.supervision.models import Alert
 from tests.conftest import PASSWORD, valid_id
 from tests.e2e.conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_map_moves_and_the_medical_desk_hears_a_racing_heart(
-    lively, live_server, page, orgs, make_user, make_case, officers
-):
+@pytest.fixture
+def area(orgs, make_user, make_case, officers):
+    """A center with one interrogation room and its camera, the medical desk, a
+    suspect registered in ten minutes ago, and the device gateway's HTTP path."""
     center = Organisation.objects.create(
         code="zx", kind=OrganisationKind.CASE_CENTER, name="办案中心", parent=orgs["legal"]
     )
     room = Zone.objects.create(
-        center=center, code="XW-1", name="讯问室一", kind="interrogation", x=0, y=0, w=20, h=14
+        center=center,
+        code="XW-1",
+        name="讯问室一",
+        name_en="Interrogation 1",
+        kind="interrogation",
+        x=0,
+        y=0,
+        w=20,
+        h=14,
     )
     Camera.objects.create(zone=room, code="CAM-1")
     band = Device.objects.create(center=center, code="WB-01", kind="wristband")
@@ -43,7 +54,7 @@ def test_the_map_moves_and_the_medical_desk_hears_a_racing_heart(
         user.save()
     case = make_case()
     suspect = add_party(officers["lead"], case, role="suspect", name="张三", id_number=valid_id())
-    services.register_entry(
+    stay = services.register_entry(
         desk,
         center=center,
         party=suspect,
@@ -65,17 +76,11 @@ def test_the_map_moves_and_the_medical_desk_hears_a_racing_heart(
         assert answer.status_code == 200, answer.content
         return answer.json()
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "medic")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(f"{live_server.url}/custody/")
-    plan = page.locator('[data-zone="XW-1"]')
-    expect(plan).to_have_attribute("data-people", "0")
-    page.evaluate("window.notReloaded = true")
+    return SimpleNamespace(stay=stay, post=post)
 
-    now = timezone.now()
-    body = post(
+
+def _enter(area, now):
+    return area.post(
         {
             "kind": "presence",
             "device": "WB-01",
@@ -85,12 +90,48 @@ def test_the_map_moves_and_the_medical_desk_hears_a_racing_heart(
             "event": "enter",
         }
     )
-    command = body["commands"][0]
+
+
+def _racing_heart(area, now):
+    area.post(
+        {
+            "kind": "vitals",
+            "device": "WB-01",
+            "seq": 2,
+            "ts": (now + timedelta(seconds=2)).isoformat(),
+            "hr": 158,
+            "bp": [150, 95],
+            "spo2": 96,
+        }
+    )
+
+
+def _vitals_alert() -> Alert:
+    wait_for(lambda: Alert.objects.filter(rule_id="custody.vitals").exists())
+    return Alert.objects.filter(rule_id="custody.vitals").latest("pk")
+
+
+def _log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_the_map_moves_and_the_medical_desk_hears_a_racing_heart(lively, live_server, page, area):
+    _log_in(page, live_server, "medic")
+    page.goto(f"{live_server.url}/custody/")
+    plan = page.locator('[data-zone="XW-1"]')
+    expect(plan).to_have_attribute("data-people", "0")
+    page.evaluate("window.notReloaded = true")
+
+    now = timezone.now()
+    command = _enter(area, now)["commands"][0]
     expect(plan).to_have_attribute("data-people", "1")
     expect(plan).to_have_attribute("data-recording", "asked")
     expect(plan).to_contain_text("张三")  # the center's own desks see who they look after
 
-    post(
+    area.post(
         {
             "kind": "status",
             "device": "CAM-1",
@@ -104,22 +145,15 @@ def test_the_map_moves_and_the_medical_desk_hears_a_racing_heart(
     expect(plan).to_have_attribute("data-recording", "on")
     assert CameraCommand.objects.get(command_id=command["id"]).confirmed_at is not None
 
-    post(
-        {
-            "kind": "vitals",
-            "device": "WB-01",
-            "seq": 2,
-            "ts": (now + timedelta(seconds=2)).isoformat(),
-            "hr": 158,
-            "bp": [150, 95],
-            "spo2": 96,
-        }
-    )
-    toast = page.get_by_test_id("toast").filter(has_text="生命体征异常")
-    expect(toast).to_have_count(1)
+    _racing_heart(area, now)
+    # the title is the rule's (custody/rules.py words it): the toast shows the alert's
+    alert = _vitals_alert()
+    toast = page.locator(f'[data-testid=toast][data-alert="{alert.pk}"]')
+    expect(toast).to_contain_text(alert.title_zh)
     assert page.evaluate("window.notReloaded") is True
-    toast.get_by_role("link", name="生命体征异常").click()
-    expect(page.locator(".explanation")).to_contain_text("心率158bpm")
+    toast.get_by_role("link", name=alert.title_zh).click()
+    expect(page).to_have_url(f"{live_server.url}/alerts/{alert.pk}/")
+    expect(page.locator(".explanation")).to_contain_text("158")
 
     page.goto("about:blank")
     wait_for(lambda: live.open_streams() == 0)
