@@ -2,18 +2,22 @@
 interrogation room and reports a racing heart through the device gateway (HTTP,
 as the embedded default's simulator does). Without a reload, the floor plan shows
 the person in the room with the cameras asked to record, the camera's confirmation
-turns the room red, and the medical desk gets the vital-sign toast."""
+turns the room red, and the medical desk gets the vital-sign toast — in English
+when the desk chose English."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from casecenter import law
 from casecenter.accounts.models import Organisation, OrganisationKind, Role
 from casecenter.accounts.services import issue_api_token
 from casecenter.cases.services import add_party
@@ -154,6 +158,37 @@ def test_the_map_moves_and_the_medical_desk_hears_a_racing_heart(lively, live_se
     toast.get_by_role("link", name=alert.title_zh).click()
     expect(page).to_have_url(f"{live_server.url}/alerts/{alert.pk}/")
     expect(page.locator(".explanation")).to_contain_text("158")
+
+    page.goto("about:blank")
+    wait_for(lambda: live.open_streams() == 0)
+
+
+def test_the_english_medical_desk_hears_it_in_english(lively, live_server, page, area):
+    """The language chosen with the header's switch (its cookie) is the stream's
+    too: the toast's title, the page it links to and its fixed texts are English."""
+    _log_in(page, live_server, "medic")
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+    )
+    page.goto(f"{live_server.url}/custody/")
+    expect(page.locator('[data-zone="XW-1"] [data-testid=zone-name]')).to_have_text(
+        "Interrogation 1"
+    )
+    now = timezone.now()
+    _enter(area, now)
+    _racing_heart(area, now)
+    alert = _vitals_alert()
+    toast = page.locator(f'[data-testid=toast][data-alert="{alert.pk}"]')
+    expect(toast.locator(".toast-title")).to_have_text(alert.title_en)
+    stay_link = toast.locator(".toast-case")
+    expect(stay_link).to_have_text(re.compile(r"^Stay in the area\b"))
+    expect(toast.get_by_role("button", name="Dismiss")).to_be_visible()
+    # nothing Chinese but the person's name (masked where a title names them)
+    text = toast.inner_text().replace("张三", "").replace(law.mask_name("张三"), "")
+    assert not re.search(r"[\u3400-\u9fff]", text)
+    stay_link.click()
+    expect(page).to_have_url(f"{live_server.url}/custody/stays/{area.stay.pk}/")
+    expect(page.get_by_test_id("stay-path")).to_contain_text("Interrogation 1")
 
     page.goto("about:blank")
     wait_for(lambda: live.open_streams() == 0)

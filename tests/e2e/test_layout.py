@@ -1,15 +1,27 @@
 """The pages read at 1,366 × 768 in Chinese and in English (Chromium): every role's
-menu is one row."""
+menu is one row, the live map keeps names and case numbers on one line with a
+readable people table beside the plan, the English map is English, and a camera
+that reports a fault shows as failed on the plan."""
 
 from __future__ import annotations
+
+import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import expect
 
+from casecenter.cases import services as cases
+from casecenter.custody import services as custody
+from casecenter.custody.models import Camera, Device, Zone
 from casecenter.demo import custody as demo_custody
 from casecenter.demo.data import DemoBuilder
+from casecenter.measures import services as measures
 from casecenter.supervision import live
+from tests.conftest import valid_id
 from tests.e2e.conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,6 +43,7 @@ ROLE_USERS = [
     "admin",
 ]
 LANGUAGES = ["zh-hans", "en"]
+CJK = re.compile(r"[\u3400-\u9fff]")
 
 #: Measures taken in the page: how many line boxes an element's text takes (its
 #: text nodes' rectangles grouped by their top), the menu's items and rows, the
@@ -84,6 +97,58 @@ def demo():
     return users, center
 
 
+@pytest.fixture
+def in_area(demo):
+    """Five suspects walked into the area (the demo's path for device events): two
+    detained long ago, one of them past the clock, in interrogation rooms, two in one
+    waiting room, one in the room with the longest English name."""
+    users, center = demo
+    lead, partner = users["zhangwei"], users["lina"]
+    walker = demo_custody.Walker(center)
+    bands = iter(Device.objects.filter(center=center, kind="wristband").order_by("code"))
+    now = timezone.now()
+    people = [
+        ("欧阳明辉", "XW-1", 30),
+        ("司马建国", "XW-2", 20),
+        ("张伟强", "HH-1", None),
+        ("李国栋", "HH-1", None),
+        ("诸葛文涛", "YC", None),
+    ]
+    stays = []
+    for n, (name, zone, detained_hours) in enumerate(people):
+        case = cases.accept_case(lead, kind="criminal", category="theft", title="电动车被盗案")
+        cases.assign_officer(lead, case, partner, "assisting")
+        party = cases.add_party(
+            lead, case, role="suspect", name=name, id_number=valid_id(f"1985010{n + 1}", "131")
+        )
+        measure = None
+        if detained_hours:
+            measure = measures.start_measure(
+                lead,
+                case,
+                party,
+                "criminal_detention",
+                started_at=now - timedelta(hours=detained_hours),
+                officers=[lead, partner],
+            )
+        entered = now - timedelta(minutes=150 - 10 * n)
+        band = next(bands)
+        stays.append(
+            custody.register_entry(
+                users["zhaogang"],
+                center=center,
+                party=party,
+                wristband=band,
+                searched_by=users["zhaogang"],
+                identity_checked=True,
+                measure=measure,
+                at=entered,
+            )
+        )
+        walker.walk(band.code, ["DJ", "ZL", zone], entered, 3)
+    return stays
+
+
 def _as(page, live_server, user, language: str) -> None:
     """The browser logged in as ``user``, the language chosen by its cookie (as the
     header's switch sets it)."""
@@ -133,3 +198,93 @@ def test_every_roles_menu_is_one_row_in_both_languages(live_server, wide, demo):
             ]
             assert len(menu["items"]) >= 2, where  # at least their own page and the API
     assert problems == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_map_keeps_names_and_case_numbers_on_one_line_beside_the_plan(
+    live_server, wide, demo, in_area, language
+):
+    users, _ = demo
+    _as(wide, live_server, users["zhaogang"], language)
+    wide.goto(f"{live_server.url}/custody/")
+    expect(wide.get_by_test_id("person-name")).to_have_count(len(in_area))
+    for testid in ("person-name", "person-case"):
+        for cell in wide.get_by_test_id(testid).all():
+            text = cell.inner_text()
+            assert cell.evaluate("el => window.lineCount(el)") == 1, f"{text} wraps"
+    numbers = [s.case.number for s in in_area]
+    assert sorted(wide.get_by_test_id("person-case").all_inner_texts()) == sorted(numbers)
+    # every cell of the people table is wider than a few characters
+    narrowest = wide.evaluate("window.narrowestCell('[data-testid=in-area] td')")
+    assert narrowest >= 3
+    # the people on the plan are one line each too
+    for line in wide.locator("[data-testid=floorplan] .who li").all():
+        assert line.evaluate("el => window.lineCount(el)") == 1
+    # the plan and the side panel side by side, and nothing wider than the window
+    layout = wide.evaluate("window.mapLayout()")
+    assert layout["sideLeft"] >= layout["planRight"] and layout["alertsLeft"] == layout["sideLeft"]
+    assert abs(layout["sideTop"] - layout["planTop"]) < 5
+    assert layout["width"] <= layout["window"]
+
+
+def test_the_english_map_and_stay_page_are_english(live_server, wide, demo, in_area):
+    users, center = demo
+    _as(wide, live_server, users["zhaogang"], "en")
+    wide.goto(f"{live_server.url}/custody/")
+    plan = wide.get_by_test_id("floorplan")
+    for zone in Zone.objects.filter(center=center):
+        expect(plan.locator(f'[data-zone="{zone.code}"] [data-testid=zone-name]')).to_have_text(
+            zone.name_en
+        )
+    expect(wide.get_by_test_id("rec-legend")).to_contain_text("recording asked, not confirmed")
+    names = [s.party.person.name for s in in_area] + [users["zhaogang"].display_name]
+
+    def chinese_left(text: str) -> list[str]:
+        for name in names:  # people's names have no English form
+            text = text.replace(name, "")
+        # a measure's English name gives the statute's term beside it on purpose:
+        # "Criminal detention (刑事拘留)"
+        text = re.sub(r"\((?:[\u3400-\u9fff]+)\)", "", text)
+        return sorted(set(CJK.findall(text)))
+
+    # the page as read: the menu, who is logged in, the map (the language switch names
+    # each language in its own)
+    shown = [wide.locator(s).inner_text() for s in ("header.top nav", "[data-testid=who]", "main")]
+    assert chinese_left("\n".join(shown)) == []
+    assert "Haidian Case-Handling Center" in wide.locator("h1").inner_text()
+
+    wide.get_by_test_id("person-name").filter(has_text="欧阳明辉").get_by_role("link").click()
+    path = wide.get_by_test_id("stay-path")
+    expect(path).to_contain_text("Interrogation 1")
+    expect(path.locator("td").first).to_have_text("Registration")
+    facts = wide.locator("dl.facts").inner_text()
+    assert chinese_left(facts + path.inner_text() + wide.locator("h1").inner_text()) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_camera_that_reports_a_fault_shows_as_failed_on_the_plan(
+    live_server, wide, demo, in_area, language
+):
+    users, _ = demo
+    Camera.objects.filter(code="ZX-CAM-XW-1-1").update(wanted=True, fault="disk_full")
+    _as(wide, live_server, users["zhaogang"], language)
+    wide.goto(f"{live_server.url}/custody/")
+    room = wide.locator('[data-zone="XW-1"]')
+    expect(room).to_have_attribute("data-recording", "failed")
+    expect(room).to_have_class(re.compile(r"\brec-failed\b.*\boccupied\b"))
+    expect(room.locator(".rec.failed")).to_be_visible()
+    assert "ZX-CAM-XW-1-1: disk_full" in room.get_attribute("title")
+    # the other rooms with people record as they should
+    expect(wide.locator('[data-zone="XW-2"]')).to_have_attribute("data-recording", "on")
+    # it stands out: a red frame, unlike a room that records
+    colours = wide.evaluate(
+        """() => ['XW-1', 'XW-2'].map((z) =>
+             getComputedStyle(document.querySelector(`[data-zone="${z}"]`)).borderTopColor)"""
+    )
+    assert colours[0] == "rgb(179, 38, 30)" and colours[1] != colours[0]
+    faults = wide.get_by_test_id("camera-faults")
+    expect(faults).to_contain_text("ZX-CAM-XW-1-1")
+    expect(faults).to_contain_text("disk_full")
+    failed = "录像失败" if language == "zh-hans" else "recording failed"
+    expect(faults).to_contain_text(failed)
+    expect(wide.get_by_test_id("rec-legend")).to_contain_text(failed)

@@ -34,6 +34,8 @@ def live_map(request: HttpRequest) -> HttpResponse:
             "map": view,
             "stays": selectors.stays_in_area(request.user, center),
             "centers": selectors.centers_for(request.user),
+            # the cameras that reported a fault, listed beside the plan with their code
+            "faulty": [(z, c) for z in view.zones for c in z.cameras if c.fault],
         },
     )
 
