@@ -27,7 +27,9 @@ and what to do, and opens the person's stay.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -86,8 +88,28 @@ def recording_grace() -> timedelta:
     return timedelta(seconds=getattr(settings, "CASECENTER_RECORDING_GRACE_SECONDS", 5))
 
 
+#: the rules read once per look (``one_look``): a batch asks for each several times
+_catalogue: ContextVar[dict[str, Rule | None] | None] = ContextVar("custody_rules", default=None)
+
+
+@contextmanager
+def one_look() -> Iterator[None]:
+    """Within it the rules' catalogue is read once (the rules looking at one batch)."""
+    token = _catalogue.set({})
+    try:
+        yield
+    finally:
+        _catalogue.reset(token)
+
+
 def _rule(code: str) -> Rule | None:
-    return Rule.objects.filter(code=code, enabled=True).first()
+    cache = _catalogue.get()
+    if cache is not None and code in cache:
+        return cache[code]
+    rule = Rule.objects.filter(code=code, enabled=True).first()
+    if cache is not None:
+        cache[code] = rule
+    return rule
 
 
 def clock(at: datetime) -> str:
@@ -181,11 +203,13 @@ def agree(
     now: datetime,
     owned: Q | None = None,
     keys: set[str] | None = None,
+    known: Known | None = None,
 ) -> None:
     """Make the alerts of rule ``code`` about ``stay`` agree with ``episodes`` (the
     episodes of the facts from ``since`` on; see the module doc). ``owned`` picks
     the alerts these episodes answer for (default: the rule's alerts of the stay);
-    ``keys``, every episode the facts still show (default: ``episodes``')."""
+    ``keys``, every episode the facts still show (default: ``episodes``'); ``known``,
+    the stay's open alerts and running timers when the caller read them already."""
     rule = _rule(code)
     if rule is None:
         return
@@ -200,9 +224,12 @@ def agree(
             pending.append(episode.interval.start + episode.grace)
         else:  # over within its grace: no episode after all (an alert of it is taken back)
             keys.discard(episode.key)
-    standing = Alert.objects.filter(owned or Q(subject=f"stay:{stay.pk}"), rule_id=code).exclude(
-        state=AlertState.RESOLVED
-    )
+    if known is not None:
+        standing: Iterable[Alert] = known.alerts.get(code, [])
+    else:
+        standing = Alert.objects.filter(
+            owned or Q(subject=f"stay:{stay.pk}"), rule_id=code
+        ).exclude(state=AlertState.RESOLVED)
     for alert in standing:
         episode = _episode_of(alert)
         if alert.key in keys or episode is None or not episode.overlaps(since):
@@ -210,7 +237,7 @@ def agree(
         alert.facts = {**(alert.facts or {}), "disproved": True}
         alert.save(update_fields=["facts"])
         clocks.resolve_automatically([alert], zh=DISPROVED[0], en=DISPROVED[1], at=now)
-    if timers.is_timer(code):
+    if timers.is_timer(code) and (pending or known is None or code in known.timers):
         timers.wake_at(
             code,
             stay.case,
@@ -260,13 +287,37 @@ def _presences(stay: Stay, since: datetime) -> list[Presence]:
     )
 
 
+@dataclass
+class Known:
+    """What a stay's rules have already: their open alerts and running timers."""
+
+    alerts: dict[str, list[Alert]]
+    timers: set[str]
+
+    @classmethod
+    def of(cls, stay: Stay) -> Known:
+        alerts: dict[str, list[Alert]] = defaultdict(list)
+        subject = f"stay:{stay.pk}"
+        for alert in Alert.objects.filter(subject=subject).exclude(state=AlertState.RESOLVED):
+            alerts[alert.rule_id].append(alert)
+        running = timers.running_for(subject)
+        return cls(alerts, running)
+
+    def has(self, code: str) -> bool:
+        return bool(self.alerts.get(code)) or code in self.timers
+
+
 def check_stay(stay: Stay, since: datetime, now: datetime | None = None) -> None:
-    """The presence rules of one stay over its facts from ``since`` on."""
+    """The presence rules of one stay over its facts from ``since`` on (each rule
+    skipped when there is nothing for it to look at)."""
     now = now or timezone.now()
     presences = _presences(stay, since)
-    check_recording(stay, since, now, presences)
-    check_two_officers(stay, since, now, presences)
-    check_juvenile(stay, since, now, presences)
+    known = Known.of(stay)
+    check_recording(stay, since, now, presences, known)
+    if known.has(TWO_OFFICERS) or any(p.zone.kind in INTERROGATION_ZONES for p in presences):
+        check_two_officers(stay, since, now, presences, known)
+    if stay.party.minor_at_act:
+        check_juvenile(stay, since, now, presences, known)
 
 
 def _segments(zone: Zone, span: Interval) -> dict[Camera, list[Interval]]:
@@ -285,7 +336,11 @@ def _segments(zone: Zone, span: Interval) -> dict[Camera, list[Interval]]:
 
 
 def check_recording(
-    stay: Stay, since: datetime, now: datetime, presences: Sequence[Presence]
+    stay: Stay,
+    since: datetime,
+    now: datetime,
+    presences: Sequence[Presence],
+    known: Known | None = None,
 ) -> None:
     """``custody.recording`` (F3.3): every moment of a tracked person in a zone with
     cameras is covered by a confirmed recording of *each* of its cameras. A gap
@@ -302,7 +357,7 @@ def check_recording(
             missing = [c for c, segments in by_camera.items() if uncovered(gap, [segments])]
             failed = [c for c in missing if c.wanted and c.fault]
             episodes.append(_recording_episode(stay, zone, gap, missing, failed, grace))
-    agree(RECORDING, stay, episodes, since=since, now=now)
+    agree(RECORDING, stay, episodes, since=since, now=now, known=known)
 
 
 def _recording_episode(stay, zone, gap, missing, failed, grace) -> Episode:
@@ -368,7 +423,11 @@ def _officer_spans(stay: Stay, zone: Zone, span: Interval) -> dict[int, list[Int
 
 
 def check_two_officers(
-    stay: Stay, since: datetime, now: datetime, presences: Sequence[Presence]
+    stay: Stay,
+    since: datetime,
+    now: datetime,
+    presences: Sequence[Presence],
+    known: Known | None = None,
 ) -> None:
     """``custody.two_officers`` (CPL Art. 118): a person in custody in an
     interrogation room with fewer than two of the case's own officers (lead or
@@ -420,7 +479,7 @@ def check_two_officers(
                     ),
                 )
             )
-    agree(TWO_OFFICERS, stay, episodes, since=since, now=now)
+    agree(TWO_OFFICERS, stay, episodes, since=since, now=now, known=known)
 
 
 def _during(iv: Interval, at: datetime) -> bool:
@@ -428,12 +487,15 @@ def _during(iv: Interval, at: datetime) -> bool:
 
 
 def check_juvenile(
-    stay: Stay, since: datetime, now: datetime, presences: Sequence[Presence]
+    stay: Stay,
+    since: datetime,
+    now: datetime,
+    presences: Sequence[Presence],
+    known: Known | None = None,
 ) -> None:
     """``custody.juvenile_room``: a minor (at the time of the act) in an adult
     interrogation room; minors are questioned in the juvenile room."""
     if not stay.party.minor_at_act:
-        agree(JUVENILE, stay, [], since=since, now=now)
         return
     episodes = []
     for presence in presences:
@@ -469,7 +531,7 @@ def check_juvenile(
                 ended=("已离开成年人讯问室", "left the adult interrogation room"),
             )
         )
-    agree(JUVENILE, stay, episodes, since=since, now=now)
+    agree(JUVENILE, stay, episodes, since=since, now=now, known=known)
 
 
 # --- co-suspects held apart -----------------------------------------------------------

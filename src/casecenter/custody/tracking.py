@@ -347,7 +347,10 @@ class _Looks:
 
     def run(self, now: datetime | None = None) -> None:
         """Let the rules look, as of ``now`` (the batch's arrival)."""
-        now = now or timezone.now()
+        with rules.one_look():
+            self._run(now or timezone.now())
+
+    def _run(self, now: datetime) -> None:
         for zone_id, since in self.zones.items():
             for stay in rules.stays_in([zone_id], since):
                 self.stay(stay, since)
@@ -372,7 +375,7 @@ def _subject(device: Device, at: datetime) -> tuple[dict[str, Any], Stay | None]
     stay = (
         Stay.objects.filter(wristband=device, entered_at__lte=at)
         .filter(Q(exited_at__isnull=True) | Q(exited_at__gte=at))
-        .select_related("case", "party")
+        .select_related("case", "party__person", "center", "wristband")
         .order_by("-entered_at")
         .first()
     )
@@ -456,6 +459,7 @@ def reconcile_cameras(zone: Zone, *, now: datetime | None = None) -> list[Camera
     now = now or timezone.now()  # when casecenter decided: the batch's arrival
     commands = []
     for camera in Camera.objects.select_for_update(of=("self",)).filter(zone=zone):
+        camera.zone = zone  # the zone in hand: no query per camera
         waiting = (
             CameraCommand.objects.filter(camera=camera)
             .order_by("-pk")

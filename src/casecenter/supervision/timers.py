@@ -47,6 +47,18 @@ def running(rule_code: str, subject: str) -> QuerySet[Deadline]:
     )
 
 
+def running_for(subject: str) -> set[str]:
+    """The rules with a timer running about ``subject``."""
+    return set(
+        Deadline.objects.filter(
+            subject=subject,
+            rule_id__in=codes(),
+            state=DeadlineState.RUNNING,
+            closed_at__isnull=True,
+        ).values_list("rule_id", flat=True)
+    )
+
+
 def wake_at(
     rule_code: str,
     case: Case,
