@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
 
 from casecenter.accounts.models import Role
 from casecenter.accounts.services import issue_api_token
-from casecenter.custody.models import CameraCommand, DeviceEvent, Presence, Recording, Vital
+from casecenter.custody import tracking
+from casecenter.custody.models import (
+    Camera,
+    CameraCommand,
+    DeviceEvent,
+    Presence,
+    Recording,
+    Vital,
+)
 from casecenter.custody.tracking import Event
 from casecenter.devices import protocol
-from casecenter.devices.simulator import Person, Simulation, World
-from tests.devices.conftest import CENTER, wait_for
+from casecenter.devices.gateway import Cameras
+from casecenter.devices.simulator import Breakdown, Person, Simulation, World
+from casecenter.supervision.models import Alert
+from tests.devices.conftest import CENTER, build_world, wait_for
 
 DAY = 24 * 3600
 WORLD = World(
@@ -132,6 +146,76 @@ def test_people_who_leave_stop_and_new_people_start_at_registration():
     assert [z for z in entered if z != "hall"][:2] == ["reg", "med"]
 
 
+# --- broken cameras ---------------------------------------------------------------------
+
+BROKEN = Breakdown(silent=frozenset({"int1-c2"}), faults={"wait2-c1": "disk_full"})
+
+
+def test_broken_cameras_never_answer_or_answer_with_their_fault_and_the_others_answer():
+    cameras = Cameras(random.Random(1), breakdown=BROKEN)
+    ts = datetime(2026, 11, 26, 9, tzinfo=UTC)
+    commands = [
+        {"camera": code, "id": f"cmd-{code}", "action": "record", "audio": True, "ts": ts}
+        for code in ("int1-c1", "int1-c2", "wait2-c1")
+    ]
+    answers = []
+    for second in range(0, 61, 3):  # casecenter sends an open command again every 3 s
+        cameras.receive(commands, float(second))
+        answers += cameras.answers(second + 2.0)
+    by_camera = defaultdict(list)
+    for code, fields in answers:
+        by_camera[code].append(fields)
+    assert "int1-c2" not in by_camera  # never, however often it is asked
+    # the faulty camera answers every resend (a few seconds apart), never recording
+    assert len(by_camera["wait2-c1"]) >= 10
+    assert all(
+        f == {"recording": False, "audio": False, "command": "cmd-wait2-c1", "fault": "disk_full"}
+        for f in by_camera["wait2-c1"]
+    )
+    assert by_camera["int1-c1"][0] == {"recording": True, "audio": True, "command": "cmd-int1-c1"}
+    # asked to stop, the faulty one still says why it does not record; the silent one says nothing
+    stop = [{**c, "id": f"stop-{c['camera']}", "action": "stop"} for c in commands]
+    cameras.receive(stop, 100.0)
+    later = dict(cameras.answers(102.0))
+    assert later["int1-c1"] == {"recording": False, "audio": False, "command": "stop-int1-c1"}
+    assert later["wait2-c1"]["fault"] == "disk_full" and "int1-c2" not in later
+
+
+BROKEN_WORLD = replace(
+    WORLD,
+    cameras={"int1-c1": "int1", "int1-c2": "int1", "wait2-c1": "wait2", "wait1-c1": "wait1"},
+)
+
+
+def test_whoever_is_in_a_room_with_a_broken_camera_stays_and_nobody_new_is_taken_there():
+    steps = Simulation(BROKEN_WORLD, seed=3, breakdown=BROKEN).advance(DAY)
+    # wb-05 is in int1, wb-04 in wait2: they stay (the desk has to move them)
+    held = [s for s in steps if s.kind == "presence" and s.device in ("wb-04", "wb-05")]
+    assert held == []
+    assert {s.device for s in steps if s.kind == "vitals"} >= {"wb-04", "wb-05"}
+    entered = {s.payload["zone"] for s in steps if s.payload.get("event") == "enter"}
+    assert not entered & {"int1", "wait2"}
+    assert {"int2", "int3", "wait1", "wait3"} <= entered
+    # without the breakdown the same day moves them on
+    moved = Simulation(BROKEN_WORLD, seed=3).advance(DAY)
+    assert {s.device for s in moved if s.kind == "presence"} >= {"wb-04", "wb-05"}
+
+
+def test_officers_found_with_a_person_in_an_interrogation_room_stay_with_them():
+    badges = ("bd-01", "bd-02")
+    person = Person(1, "wb-01", case=10, officers=badges, zone="int1", escort=badges)
+    world = replace(WORLD, people=[person], cameras={"int1-c2": "int1"})
+    steps = Simulation(world, seed=4, breakdown=BROKEN).advance(DAY)
+    # held there with the person: never taken to another interrogation
+    assert not [s for s in steps if s.device in ("bd-01", "bd-02")]
+    freed = Simulation(world, seed=4).advance(DAY)
+    first = [s for s in freed if s.kind == "presence"][:4]
+    assert {(s.device, s.payload["event"]) for s in first if s.device.startswith("bd")} == {
+        ("bd-01", "leave"),
+        ("bd-02", "leave"),
+    }
+
+
 # --- through casecenter -----------------------------------------------------------------
 
 
@@ -196,3 +280,61 @@ def test_simulate_over_mqtt_plays_the_people_and_the_cameras(world, broker, inge
     count = DeviceEvent.objects.count()
     wait_for(lambda: DeviceEvent.objects.count() == count, 10, every=1.0)
     assert_a_day_arrived(world, all_confirmed=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simulate_keeps_the_broken_cameras_broken(
+    make_case, officers, live_server, make_user, settings
+):
+    settings.CASECENTER_RECORDING_GRACE_SECONDS = 60  # the fault, not the silence, alerts
+    world = build_world(make_case(), officers, stays=2)
+    user = make_user("gateway", Role.CUSTODY_STAFF)
+    user.organisation = world.center
+    user.save()
+    token = issue_api_token(user, name="simulator")[1]
+    t = timezone.now()  # they come in now: the cameras are asked as they would be live
+    for band, zone in [("wb-01", "int1"), ("wb-02", "wait2")]:
+        where = {"zone": zone, "event": "enter"}
+        tracking.apply_events([Event(CENTER, "presence", band, 1, t, where)], received_at=t)
+    call_command(
+        "simulate",
+        via="http",
+        url=live_server.url,
+        token=token,
+        speed=600,
+        minutes=2,
+        seed=5,
+        tick=0.1,
+        verbosity=0,
+        silent_camera=["int1-c2"],
+        camera_fault=["wait2-c1=disk_full"],
+    )
+    assert not DeviceEvent.objects.filter(device="int1-c2").exists()
+    answers = list(DeviceEvent.objects.filter(device="wait2-c1").values_list("payload", flat=True))
+    assert answers and all(a["fault"] == "disk_full" and not a["recording"] for a in answers)
+    cameras = {
+        c.code: (c.state, c.fault) for c in Camera.objects.filter(zone__code__in=["int1", "wait2"])
+    }
+    assert cameras == {
+        "int1-c1": ("on", ""),
+        "int1-c2": ("asked", ""),
+        "wait2-c1": ("failed", "disk_full"),
+    }
+    assert CameraCommand.objects.filter(camera__code="int1-c2", confirmed_at__isnull=True).exists()
+    # the people stayed where the cameras fail, and the fault was alerted at once
+    where = dict(
+        Presence.objects.filter(left_at__isnull=True, stay__isnull=False).values_list(
+            "stay__wristband__code", "zone__code"
+        )
+    )
+    assert where == {"wb-01": "int1", "wb-02": "wait2"}
+    [alert] = Alert.objects.filter(rule_id="custody.recording", facts__zone="wait2")
+    assert "disk_full" in alert.explanation_en
+
+
+@pytest.mark.django_db
+def test_simulate_refuses_a_camera_the_center_does_not_have(world):
+    with pytest.raises(CommandError, match="no camera nope"):
+        call_command("simulate", via="http", token="x", silent_camera=["nope"], verbosity=0)
+    with pytest.raises(CommandError, match="CODE=FAULT"):
+        call_command("simulate", via="http", token="x", camera_fault=["int1-c1"], verbosity=0)

@@ -4,7 +4,9 @@ casecenter over HTTP or MQTT, and plays the center's cameras.
 The cameras behave as ``docs/device-protocol.md`` asks of a real one: each
 command is carried out (unless a newer one was, by its ``ts``) and answered
 after a short delay with a status event naming it; a repeated command id is
-answered again and changes nothing.
+answered again and changes nothing. The cameras of a ``Breakdown`` do not: a
+silent one never answers, a faulty one answers every command (and every resend)
+``recording: false`` with its fault.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from casecenter.devices import broker, protocol
-from casecenter.devices.simulator import Person, Simulation, World
+from casecenter.devices.simulator import Breakdown, Person, Simulation, World
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class Cameras:
 
     rng: random.Random
     delay: tuple[float, float] = (0.2, 1.0)  # seconds, real time
+    breakdown: Breakdown = field(default_factory=Breakdown)
     state: dict[str, _Camera] = field(default_factory=dict)
     _due: list[tuple[float, int, str, Command]] = field(default_factory=list)
     _answered: dict[str, float] = field(default_factory=dict)
@@ -67,6 +70,8 @@ class Cameras:
 
     def receive(self, commands: list[Command], now: float) -> None:
         for command in commands:
+            if command["camera"] in self.breakdown.silent:
+                continue  # it never answers
             if now - self._answered.get(command["id"], -1e9) < 5.0:
                 continue  # answered a moment ago; the answer is on its way
             self._answered[command["id"]] = now
@@ -87,16 +92,11 @@ class Cameras:
                 camera.recording = command["action"] == "record"
                 camera.audio = camera.recording and command["audio"]
                 camera.last = ts
-            out.append(
-                (
-                    code,
-                    {
-                        "recording": camera.recording,
-                        "audio": camera.audio,
-                        "command": command["id"],
-                    },
-                )
+            fields = self.breakdown.status(
+                code, recording=camera.recording, audio=camera.audio, command=command["id"]
             )
+            if fields is not None:
+                out.append((code, fields))
         return out
 
     @property
@@ -238,9 +238,11 @@ def play(
     tick: float = 0.1,
     stop: threading.Event | None = None,
     now: Callable[[], datetime] | None = None,
+    breakdown: Breakdown | None = None,
 ) -> Played:
     """Send the simulation's steps as their (sped-up) time comes, and answer the
     cameras' commands, until ``minutes`` of simulated time (0: until ``stop``).
+    The cameras of ``breakdown`` fail as it says (see ``simulator.Breakdown``).
 
     Device clocks are the real clock: ``speed`` compresses the day's schedule,
     not time itself, so the events' ``ts`` stay consistent with when casecenter
@@ -248,8 +250,9 @@ def play(
     stays in and takes those who left out."""
     stop = stop or threading.Event()
     now = now or (lambda: datetime.now().astimezone())
-    sim = Simulation(world, seed=seed)
-    cameras = Cameras(random.Random(f"{seed}:cameras"))
+    breakdown = breakdown or Breakdown()
+    sim = Simulation(world, seed=seed, breakdown=breakdown)
+    cameras = Cameras(random.Random(f"{seed}:cameras"), breakdown=breakdown)
     seqs = Sequences()
     played = Played()
     pending: list = []  # steps generated for a time still to come

@@ -12,6 +12,12 @@ and its status every 5 min (battery decaying; rarely the strap removed, closed
 again at the next report). Times are simulated seconds from the start; the
 player (``devices.gateway``) sends each step when its time comes.
 
+A ``Breakdown`` names cameras broken on purpose (the demo's edge cases): the
+player's cameras never answer, or answer with a fault, and the simulation's
+staff take nobody new into their rooms — whoever is there when the day starts
+stays, so the desk finds the failure on the map (the alert asks the desk to
+move the person; only the desk does that).
+
 ``load_world`` reads the center, its zones, badges and open stays from the
 database; the model itself never touches it.
 """
@@ -21,6 +27,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +58,7 @@ class Person:
     minor: bool = False
     officers: tuple[str, ...] = ()  # badge codes of the case's officers
     zone: str | None = None  # where the wristband last said it was
+    escort: tuple[str, ...] = ()  # the badges in that room with them now
 
 
 @dataclass
@@ -59,9 +67,43 @@ class World:
     zones: dict[str, list[str]]  # kind → zone codes
     badges: list[str]
     people: list[Person]
+    cameras: dict[str, str] = field(default_factory=dict)  # camera code → zone code
 
     def kind_of(self, zone: str) -> str | None:
         return next((k for k, codes in self.zones.items() if zone in codes), None)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Cameras broken on purpose, to show the recording guarantee at its edges
+    (docs/device-protocol.md): a *silent* camera never answers a command, so its
+    room stays unconfirmed and casecenter alerts after the grace; a *faulty* one
+    answers every command that it does not record, with its fault code
+    ("disk_full"), a failed start alerted at once. Neither is ever repaired by a
+    later answer."""
+
+    silent: frozenset[str] = frozenset()
+    faults: Mapping[str, str] = field(default_factory=dict)  # camera → fault code
+
+    @property
+    def cameras(self) -> frozenset[str]:
+        return self.silent | frozenset(self.faults)
+
+    def rooms(self, world: World) -> frozenset[str]:
+        """The zones of ``world`` with a broken camera."""
+        return frozenset(world.cameras[c] for c in self.cameras if c in world.cameras)
+
+    def status(
+        self, camera: str, *, recording: bool, audio: bool, command: str
+    ) -> dict[str, Any] | None:
+        """The status fields ``camera`` answers ``command`` with, when it would
+        say ``recording`` and ``audio`` if it worked (None: it does not answer)."""
+        if camera in self.silent:
+            return None
+        if camera in self.faults:
+            fault = self.faults[camera]
+            return {"recording": False, "audio": False, "command": command, "fault": fault}
+        return {"recording": recording, "audio": recording and audio, "command": command}
 
 
 @dataclass(frozen=True, order=True)
@@ -87,9 +129,18 @@ class _Walker:
 class Simulation:
     """The area's people and badges, advanced in simulated time (see module doc)."""
 
-    def __init__(self, world: World, *, seed: int = 0, start: float = 0.0) -> None:
+    def __init__(
+        self,
+        world: World,
+        *,
+        seed: int = 0,
+        start: float = 0.0,
+        breakdown: Breakdown | None = None,
+    ) -> None:
         self.world = world
         self.seed = seed
+        #: rooms with a broken camera: nobody new is taken there, nobody there moves
+        self.out_of_service = (breakdown or Breakdown()).rooms(world)
         self.now = start
         self._queue: list[tuple[float, int, str, int]] = []  # (at, order, action, stay)
         self._order = 0
@@ -111,9 +162,13 @@ class Simulation:
         walker.battery = rng.uniform(70, 100)
         if person.zone:
             self.occupants[person.zone].add(person.stay)
+        if kind in ("interrogation", "juvenile"):  # their officers stay with them
+            walker.badges = tuple(b for b in person.escort if b not in self.busy_badges)
+            self.busy_badges |= set(walker.badges)
         self.walkers[person.stay] = walker
         first = rng.uniform(0, 60) if kind else 0.0  # someone new starts at once
-        self._at(at + first, "move", person.stay)
+        if person.zone not in self.out_of_service:  # held where the camera failed
+            self._at(at + first, "move", person.stay)
         self._at(at + rng.uniform(1, VITALS_EVERY), "vitals", person.stay)
         self._at(at + rng.uniform(1, 60), "status", person.stay)
 
@@ -219,7 +274,11 @@ class Simulation:
         juvenile room for a minor), a waiting room without a co-suspect."""
         if kind == "interrogation" and w.person.minor and self.world.zones.get("juvenile"):
             kind = "juvenile"
-        rooms = [z for z in self.world.zones.get(kind, []) if z != w.zone]
+        rooms = [
+            z
+            for z in self.world.zones.get(kind, [])
+            if z != w.zone and z not in self.out_of_service
+        ]
         if kind in ("interrogation", "juvenile", "lawyer"):
             rooms = [z for z in rooms if not self.occupants[z]]
         elif kind == "waiting":
@@ -285,8 +344,8 @@ class Simulation:
 
 
 def load_world(center: str) -> World:
-    """The center's zones and badges, and the people in its area now."""
-    from casecenter.custody.models import Device, Zone
+    """The center's zones, cameras and badges, and the people in its area now."""
+    from casecenter.custody.models import Camera, Device, Zone
 
     zones: dict[str, list[str]] = defaultdict(list)
     for code, kind in Zone.objects.filter(center__code=center).values_list("code", "kind"):
@@ -300,6 +359,9 @@ def load_world(center: str) -> World:
             .values_list("code", flat=True)
         ),
         people=open_people(center),
+        cameras=dict(
+            Camera.objects.filter(zone__center__code=center).values_list("code", "zone__code")
+        ),
     )
 
 
@@ -327,6 +389,15 @@ def open_people(center: str) -> list[Person]:
             "stay_id", "zone__code"
         )
     )
+    badges_in: dict[str, list[str]] = defaultdict(list)  # zone → the badges there now
+    for code, zone in (
+        Presence.objects.filter(
+            badge__center__code=center, badge__isnull=False, left_at__isnull=True
+        )
+        .order_by("badge__code")
+        .values_list("badge__code", "zone__code")
+    ):
+        badges_in[zone].append(code)
     return [
         Person(
             stay=s.pk,
@@ -335,6 +406,7 @@ def open_people(center: str) -> list[Person]:
             minor=s.party.minor_at_act,
             officers=tuple(officers.get(s.case_id, [])),
             zone=where.get(s.pk),
+            escort=tuple(badges_in.get(where.get(s.pk, ""), ())),
         )
         for s in stays
     ]

@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from casecenter.accounts.models import Organisation, OrganisationKind, User
 from casecenter.accounts.services import issue_api_token, revoke_api_token
+from casecenter.devices import protocol
 from casecenter.devices.gateway import HttpLink, MqttLink, Refused, play
-from casecenter.devices.simulator import load_world, open_people
+from casecenter.devices.simulator import Breakdown, World, load_world, open_people
 
 
 class Command(BaseCommand):
@@ -48,9 +49,26 @@ class Command(BaseCommand):
             help="seconds between sends: the events of a tick go in one request (one batch)",
         )
         parser.add_argument("--client-id", default=None, help="MQTT client id of the gateway")
+        parser.add_argument(
+            "--silent-camera",
+            action="append",
+            default=[],
+            metavar="CODE",
+            help="a camera that never answers a command (repeatable); its room is kept as it is",
+        )
+        parser.add_argument(
+            "--camera-fault",
+            action="append",
+            default=[],
+            metavar="CODE=FAULT",
+            help="a camera that answers every command 'not recording' with this fault code, "
+            "e.g. ZX-CAM-HH-5-1=disk_full (repeatable)",
+        )
 
     def handle(self, *args, **options):
         center = self._center(options["center"])
+        world = load_world(center)
+        breakdown = self._breakdown(world, options["silent_camera"], options["camera_fault"])
         token_row = None
         if options["via"] == "http":
             url = options["url"] or "http://127.0.0.1:8000"
@@ -75,13 +93,16 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        world = load_world(center)
         if options["verbosity"] > 0:
             self.stdout.write(
                 f"Simulating {center}: {len(world.people)} people in the area, "
                 f"{sum(map(len, world.zones.values()))} zones, {len(world.badges)} badges, "
                 f"via {options['via']} at {options['speed']:g}x."
             )
+            for camera in sorted(breakdown.silent):
+                self.stdout.write(f"  camera {camera} never answers")
+            for camera, fault in sorted(breakdown.faults.items()):
+                self.stdout.write(f"  camera {camera} answers with the fault {fault}")
         try:
             played = play(
                 world,
@@ -92,6 +113,7 @@ class Command(BaseCommand):
                 people=lambda: open_people(center),
                 tick=min(max(options["tick"], 0.01), 5.0),
                 stop=stop,
+                breakdown=breakdown,
             )
         except Refused as exc:
             raise CommandError(f"casecenter refused the events: {exc}") from exc
@@ -101,6 +123,23 @@ class Command(BaseCommand):
                 revoke_api_token(token_row.user, token_row)
         if options["verbosity"] > 0:
             self.stdout.write(json.dumps(vars(played)))
+
+    def _breakdown(self, world: World, silent: list[str], faults: list[str]) -> Breakdown:
+        """The broken cameras asked for, each one of the center's."""
+        faulty: dict[str, str] = {}
+        for item in faults:
+            camera, _, fault = item.partition("=")
+            if not protocol.FAULT_RE.fullmatch(fault):
+                raise CommandError(
+                    f"--camera-fault {item!r}: say CODE=FAULT, the fault 1-40 of a-z 0-9 _ . -"
+                )
+            faulty[camera] = fault
+        unknown = sorted((set(silent) | set(faulty)) - set(world.cameras))
+        if unknown:
+            raise CommandError(f"{world.center} has no camera {', '.join(unknown)}")
+        if set(silent) & set(faulty):
+            raise CommandError("a camera is either silent or faulty, not both")
+        return Breakdown(silent=frozenset(silent), faults=faulty)
 
     def _center(self, code: str | None) -> str:
         centers = Organisation.objects.filter(kind=OrganisationKind.CASE_CENTER)
