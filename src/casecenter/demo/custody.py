@@ -4,24 +4,36 @@ a badge for every officer, and people in the area.
 People are registered in through ``custody.services.register_entry`` (identity,
 same-sex safety check, belongings, wristband) and walk through the zones as
 their wristbands report it, through ``custody.tracking.apply_events`` — the
-path the ingesters take; the cameras confirm their commands the same way. Two
-co-suspects of one case are left in one waiting room, so the map opens with a
-separation alert; the simulator (``casecenter simulate``) keeps everyone moving
-once the demo serves.
+path the ingesters take; the cameras answer their commands the same way. The
+past is played in time order, each event arriving a moment after it happened,
+as a live center would have received it.
+
+The demo shows the custody guarantees at their edges (issue 13): camera 2 of
+讯问室6 (XW-6) never answers (``BROKEN``) while someone is questioned there, so
+its recording stays unconfirmed and is alerted after the grace; camera 1 of
+候问室5 (HH-5) answers that its disk is full while someone waits there, alerted
+at once; a person in 候问室1 (HH-1) has a heart rate of 135, alerted to the
+medical desk; two co-suspects of one case are left in 候问室6 (HH-6), alerted
+once. The simulator ``casecenter demo`` starts (``casecenter simulate``) keeps
+the same cameras broken (``simulator_options``) and everyone else moving.
 """
 
 from __future__ import annotations
 
+import heapq
 import random
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import count
+from typing import Any
 
 from django.utils import timezone
 
 from casecenter.accounts.models import Organisation, User
-from casecenter.cases.models import Case, CaseState, PartyRole
+from casecenter.cases.models import AssignmentRole, Case, CaseState, PartyRole
 from casecenter.custody import services, tracking
 from casecenter.custody.models import Camera, Device, Stay, Zone
+from casecenter.devices.simulator import Breakdown
 from casecenter.measures.models import Measure
 
 CENTER = "hd-zx"
@@ -54,6 +66,16 @@ ZONES = [
 ]
 WRISTBANDS = 32
 
+#: the demo's broken cameras, the same in the history built here and in the
+#: simulator: one never answers, one answers that its disk is full
+SILENT_CAMERA = "ZX-CAM-XW-6-2"
+FAULTY_CAMERA, FAULT = "ZX-CAM-HH-5-1", "disk_full"
+BROKEN = Breakdown(silent=frozenset({SILENT_CAMERA}), faults={FAULTY_CAMERA: FAULT})
+#: where the demo's people are now, the edge cases first: the rooms of the broken
+#: cameras, then the one whose heart rate is high
+ROOMS = ["XW-6", "HH-5", "HH-1", "XW-1", "HH-2", "XW-2", "HH-3", "XW-3", "HH-4"]
+HIGH_PULSE_ROOM, HIGH_PULSE = "HH-1", 135
+
 
 def build_center(users: dict[str, User]) -> Organisation:
     center = Organisation.objects.get(code=CENTER)
@@ -78,41 +100,59 @@ def build_center(users: dict[str, User]) -> Organisation:
 
 
 class Walker:
-    """Sends device events for the demo's people, numbered per device."""
+    """Plays the demo's past in time order: device events (numbered per device),
+    each arriving 300 ms after it happened, and the cameras' answers to the
+    commands they make, two seconds later — except what ``breakdown`` breaks."""
 
-    def __init__(self, center: Organisation):
+    ARRIVAL = timedelta(milliseconds=300)
+    ANSWER = timedelta(seconds=2)
+
+    def __init__(self, center: Organisation, breakdown: Breakdown = BROKEN):
         self.center = center
-        self.seqs: dict[str, count] = {}
+        self.breakdown = breakdown
+        self.seqs: dict[str, Iterator[int]] = {}
+        self._queue: list[tuple[datetime, int, str, str, dict[str, Any]]] = []
+        self._order = count()
 
-    def send(self, device: str, kind: str, at: datetime, **payload) -> tracking.Applied:
-        seq = next(self.seqs.setdefault(device, count(1)))
-        event = tracking.Event(self.center.code, kind, device, seq, at, payload)
-        # the past is played as it happened: each event arrives a moment after it
-        applied = tracking.apply_events([event], received_at=at + timedelta(milliseconds=300))
-        for command in applied.commands:  # the camera answers two seconds later
-            self.send(
-                command.camera.code,
-                "status",
-                at + timedelta(seconds=2),
-                recording=command.action == "record",
-                audio=command.audio,
-                command=command.command_id,
-            )
-        return applied
+    def send(self, device: str, kind: str, at: datetime, **payload) -> None:
+        """Schedule an event (``play`` sends them)."""
+        heapq.heappush(self._queue, (at, next(self._order), device, kind, payload))
 
-    def walk(self, device: str, zones: list[str], start: datetime, minutes: int) -> None:
+    def walk(self, device: str, zones: list[str], start: datetime, step: timedelta) -> datetime:
+        """Schedule a walk through ``zones``; returns when it entered the last one."""
         at = start
         for zone in zones:
             self.send(device, "presence", at, zone=zone, event="enter")
-            at += timedelta(minutes=minutes)
+            at += step
+        return at - step
+
+    def play(self) -> None:
+        while self._queue:
+            at, _, device, kind, payload = heapq.heappop(self._queue)
+            seq = next(self.seqs.setdefault(device, count(1)))
+            event = tracking.Event(self.center.code, kind, device, seq, at, payload)
+            applied = tracking.apply_events([event], received_at=at + self.ARRIVAL)
+            for command in applied.commands:
+                answer = self.breakdown.status(
+                    command.camera.code,
+                    recording=command.action == "record",
+                    audio=command.audio,
+                    command=command.command_id,
+                )
+                if answer is not None:
+                    self.send(command.camera.code, "status", at + self.ANSWER, **answer)
 
 
 def build_stays(rng: random.Random, users: dict[str, User], center: Organisation) -> int:
-    """Suspects of open cases with an active summons or detention, registered in."""
+    """Suspects of open cases with an active summons or detention, registered in
+    and walked to ``ROOMS`` (an interrogation room with their case's two officers)."""
     walker = Walker(center)
     now = timezone.now()
     bands = iter(Device.objects.filter(center=center, kind=Device.Kind.WRISTBAND).order_by("code"))
-    measures = (
+    badges = set(
+        Device.objects.filter(center=center, kind=Device.Kind.BADGE).values_list("code", flat=True)
+    )
+    measures = list(
         Measure.objects.filter(
             state=Measure.State.IN_FORCE,
             kind__in=["summons", "compelled", "criminal_detention"],
@@ -122,15 +162,18 @@ def build_stays(rng: random.Random, users: dict[str, User], center: Organisation
         .select_related("case", "party__person")
         .order_by("-started_at")
     )
-    taken, placed = set(), 0
-    waiting = iter(["HH-1", "HH-2", "HH-3", "HH-4", "HH-5"])
-    for measure in measures:
-        party = measure.party
-        if party.person_id in taken or placed >= 8:
+    taken: set[int] = set()
+    busy: set[str] = set()  # badges already with someone
+    for room in ROOMS:
+        found = _person_for(room, measures, taken, badges - busy)
+        if found is None:
             continue
+        measure, escort = found
+        party = measure.party
         taken.add(party.person_id)
+        busy |= set(escort)
         desk = users[DESK_F] if party.person.sex == "F" else users[DESK]
-        entered = now - timedelta(minutes=rng.randint(40, 200))
+        entered = now - timedelta(seconds=rng.randint(40 * 60, 200 * 60))
         band = next(bands)
         services.register_entry(
             desk,
@@ -145,29 +188,41 @@ def build_stays(rng: random.Random, users: dict[str, User], center: Organisation
             at=entered,
         )
         walker.send(band.code, "status", entered, battery=rng.randint(60, 100), strap="closed")
-        room = f"XW-{placed + 1}" if placed < 4 else next(waiting, "HH-6")
-        walker.walk(band.code, ["DJ", "YW", "SW", "ZL", room], entered, rng.randint(3, 8))
+        step = timedelta(seconds=rng.randint(3 * 60, 8 * 60))
+        there = walker.walk(band.code, ["DJ", "YW", "SW", "ZL", room], entered, step)
+        for n, badge in enumerate(escort):  # the case's officers come in with them
+            at = there + timedelta(seconds=5 + 3 * n)
+            walker.send(badge, "presence", at, zone=room, event="enter")
         walker.send(
             band.code,
             "vitals",
             now - timedelta(minutes=1),
-            hr=rng.randint(62, 96),
+            hr=HIGH_PULSE if room == HIGH_PULSE_ROOM else rng.randint(62, 96),
             bp=[rng.randint(110, 138), rng.randint(70, 88)],
             spo2=rng.randint(95, 99),
         )
-        if room.startswith("XW"):
-            lead = measure.case.assignments.filter(ended_at__isnull=True).select_related("user")
-            for assignment in lead[:2]:
-                walker.send(
-                    f"ZX-BG-{assignment.user.username}",
-                    "presence",
-                    entered + timedelta(minutes=25),
-                    zone=room,
-                    event="enter",
-                )
-        placed += 1
     _co_suspects(rng, users, center, walker, bands, now)
+    walker.play()
     return Stay.objects.filter(center=center, exited_at__isnull=True).count()
+
+
+def _person_for(
+    room: str, measures: list[Measure], taken: set[int], free: set[str]
+) -> tuple[Measure, list[str]] | None:
+    """The next measure's person not in the area yet for ``room``, with the badges
+    of the case's two officers when it is an interrogation room (both free)."""
+    for measure in measures:
+        if measure.party.person_id in taken:
+            continue
+        if not room.startswith("XW"):
+            return measure, []
+        officers = measure.case.assignments.filter(
+            ended_at__isnull=True, role__in=[AssignmentRole.LEAD, AssignmentRole.ASSISTING]
+        ).values_list("user__username", flat=True)
+        escort = [f"ZX-BG-{name}" for name in officers if f"ZX-BG-{name}" in free]
+        if len(escort) >= 2:
+            return measure, escort[:2]
+    return None
 
 
 def _co_suspects(rng, users, center, walker: Walker, bands, now) -> None:
@@ -189,12 +244,13 @@ def _co_suspects(rng, users, center, walker: Walker, bands, now) -> None:
         cases.add_party(
             lead, case, role=PartyRole.SUSPECT, name=builder.name(), id_number=builder.id_number()
         )
-    for party in case.parties.filter(role=PartyRole.SUSPECT).select_related("person")[:2]:
+    suspects = case.parties.filter(role=PartyRole.SUSPECT).select_related("person")[:2]
+    for n, party in enumerate(suspects):
         if Stay.objects.filter(party__person=party.person, exited_at__isnull=True).exists():
             continue
         desk = users[DESK_F] if party.person.sex == "F" else users[DESK]
         band = next(bands)
-        entered = now - timedelta(minutes=30)
+        entered = now - timedelta(minutes=30) + timedelta(seconds=20 * n)  # one after the other
         services.register_entry(
             desk,
             center=center,
@@ -204,4 +260,26 @@ def _co_suspects(rng, users, center, walker: Walker, bands, now) -> None:
             identity_checked=True,
             at=entered,
         )
-        walker.walk(band.code, ["DJ", "ZL", "HH-6"], entered, 4)
+        walker.walk(band.code, ["DJ", "ZL", "HH-6"], entered, timedelta(minutes=4))
+
+
+def simulator_options() -> list[str]:
+    """``casecenter simulate``'s options that break the demo's cameras as ``BROKEN``."""
+    options = [arg for camera in sorted(BROKEN.silent) for arg in ("--silent-camera", camera)]
+    for camera, fault in sorted(BROKEN.faults.items()):
+        options += ["--camera-fault", f"{camera}={fault}"]
+    return options
+
+
+def edge_cases() -> str | None:
+    """Where a newcomer finds the custody guarantees at their edges (None when the
+    demo's center is not there)."""
+    if not Camera.objects.filter(code__in=BROKEN.cameras, zone__center__code=CENTER).exists():
+        return None
+    return (
+        f"Custody at its edges: log in as {DESK} for the live map (/custody/) and the alerts "
+        f"(/alerts/) — camera {SILENT_CAMERA} in XW-6 never answers (recording unconfirmed, "
+        f"alerted after 5 s), {FAULTY_CAMERA} in HH-5 reports {FAULT} (alerted at once); "
+        f"log in as wangyi for the heart rate of {HIGH_PULSE} in {HIGH_PULSE_ROOM}, "
+        "whose alert opens the person's stay."
+    )

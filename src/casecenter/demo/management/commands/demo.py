@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.urls import NoReverseMatch, reverse
 
 from casecenter.accounts.models import Organisation, User
+from casecenter.demo import custody
 from casecenter.demo.data import DEMO_PASSWORD, USERS, DemoBuilder, load
 from casecenter.demo.fasttrack import ensure_ready_case
 from casecenter.demo.property import CountExercise, count_exercise
@@ -49,6 +50,9 @@ class Command(BaseCommand):
                 f"Fast track (速裁): {ready.number} {ready.title} waits for a newcomer — "
                 "log in as zhangwei and open it (docs/fasttrack.md walks all four organisations)."
             )
+        edges = custody.edge_cases()
+        if edges is not None:
+            self.stdout.write(edges)
         exercise = count_exercise(create=True)  # opened again after a newcomer signed off
         if exercise is not None:
             self._print_property(exercise)
@@ -68,6 +72,7 @@ class Command(BaseCommand):
                 *(sys.executable, "-m", "casecenter.cli", "simulate", "--center", "hd-zx"),
                 *("--via", "http", "--url", url, "--user", "zhaogang"),
                 *("--speed", "60", "--minutes", "0", "--seed", "1", "--verbosity", "0"),
+                *custody.simulator_options(),  # the broken cameras of the demo's history
             ]
         )
         self.stdout.write(
