@@ -6,7 +6,8 @@ that reports a fault shows as failed on the plan."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import count
 
 import pytest
 from django.conf import settings
@@ -14,8 +15,10 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from casecenter import law
 from casecenter.cases import services as cases
 from casecenter.custody import services as custody
+from casecenter.custody import tracking
 from casecenter.custody.models import Camera, Device, Zone
 from casecenter.demo import custody as demo_custody
 from casecenter.demo.data import DemoBuilder
@@ -97,14 +100,45 @@ def demo():
     return users, center
 
 
+class Devices:
+    """Device events applied as the ingesters apply them (``tracking.apply_events``),
+    numbered per device, each arriving a moment after it happened (the past played
+    as it happened); a camera confirms each command two seconds later."""
+
+    def __init__(self, center):
+        self.center = center
+        self.seqs: dict[str, count] = {}
+
+    def send(self, device: str, kind: str, at: datetime, **payload) -> None:
+        seq = next(self.seqs.setdefault(device, count(1)))
+        event = tracking.Event(
+            center=self.center.code,
+            kind=kind,
+            device=device,
+            seq=seq,
+            device_time=at,
+            payload=payload,
+        )
+        applied = tracking.apply_events([event], received_at=at + timedelta(milliseconds=300))
+        for command in applied.commands:
+            self.send(
+                command.camera.code,
+                "status",
+                at + timedelta(seconds=2),
+                recording=command.action == "record",
+                audio=command.audio,
+                command=command.command_id,
+            )
+
+
 @pytest.fixture
 def in_area(demo):
-    """Five suspects walked into the area (the demo's path for device events): two
-    detained long ago, one of them past the clock, in interrogation rooms, two in one
-    waiting room, one in the room with the longest English name."""
+    """Five suspects walked into the area by their wristbands' events: two detained
+    long ago, one of them past the clock, in interrogation rooms, two in one waiting
+    room, one in the room with the longest English name."""
     users, center = demo
     lead, partner = users["zhangwei"], users["lina"]
-    walker = demo_custody.Walker(center)
+    devices = Devices(center)
     bands = iter(Device.objects.filter(center=center, kind="wristband").order_by("code"))
     now = timezone.now()
     people = [
@@ -145,7 +179,9 @@ def in_area(demo):
                 at=entered,
             )
         )
-        walker.walk(band.code, ["DJ", "ZL", zone], entered, 3)
+        for step, code in enumerate(["DJ", "ZL", zone]):
+            at = entered + timedelta(minutes=3 * step)
+            devices.send(band.code, "presence", at, zone=code, event="enter")
     return stays
 
 
@@ -240,8 +276,8 @@ def test_the_english_map_and_stay_page_are_english(live_server, wide, demo, in_a
     names = [s.party.person.name for s in in_area] + [users["zhaogang"].display_name]
 
     def chinese_left(text: str) -> list[str]:
-        for name in names:  # people's names have no English form
-            text = text.replace(name, "")
+        for name in names:  # people's names have no English form (alerts mask them)
+            text = text.replace(name, "").replace(law.mask_name(name), "")
         # a measure's English name gives the statute's term beside it on purpose:
         # "Criminal detention (刑事拘留)"
         text = re.sub(r"\((?:[\u3400-\u9fff]+)\)", "", text)
