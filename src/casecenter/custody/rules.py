@@ -38,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from casecenter import law
+from casecenter.audit.services import record
 from casecenter.cases.models import Assignment, AssignmentRole
 from casecenter.custody.episodes import (
     Interval,
@@ -229,14 +230,13 @@ def agree(
     else:
         standing = Alert.objects.filter(
             owned or Q(subject=f"stay:{stay.pk}"), rule_id=code
-        ).exclude(state=AlertState.RESOLVED)
+        ).filter(NOT_CLOSED_BY_A_PERSON)
     for alert in standing:
         episode = _episode_of(alert)
         if alert.key in keys or episode is None or not episode.overlaps(since):
             continue
-        alert.facts = {**(alert.facts or {}), "disproved": True}
-        alert.save(update_fields=["facts"])
-        clocks.resolve_automatically([alert], zh=DISPROVED[0], en=DISPROVED[1], at=now)
+        if not (alert.facts or {}).get("disproved"):
+            _disprove(alert, now)
     if timers.is_timer(code) and (pending or known is None or code in known.timers):
         timers.wake_at(
             code,
@@ -246,6 +246,24 @@ def agree(
             at=min(pending) if pending else None,
             since=since,
         )
+
+
+#: the alerts the facts may still take back: open, acknowledged, or closed by the
+#: system (an episode that "ended" may turn out never to have happened); one a
+#: person resolved keeps what they wrote
+NOT_CLOSED_BY_A_PERSON = ~Q(state=AlertState.RESOLVED, resolved_by__isnull=False)
+
+
+def _disprove(alert: Alert, now: datetime) -> None:
+    """Late facts show the alert's episode did not happen: it is resolved so."""
+    alert.facts = {**(alert.facts or {}), "disproved": True}
+    if alert.state == AlertState.RESOLVED:  # it had ended, by the system's reckoning
+        alert.resolution = f"{DISPROVED[0]} / {DISPROVED[1]}"
+        alert.save(update_fields=["facts", "resolution"])
+        record(None, "alert.disproved", alert, reason=DISPROVED[1])
+        return
+    alert.save(update_fields=["facts"])
+    clocks.resolve_automatically([alert], zh=DISPROVED[0], en=DISPROVED[1], at=now)
 
 
 def _episode_of(alert: Alert) -> Interval | None:
@@ -298,7 +316,7 @@ class Known:
     def of(cls, stay: Stay) -> Known:
         alerts: dict[str, list[Alert]] = defaultdict(list)
         subject = f"stay:{stay.pk}"
-        for alert in Alert.objects.filter(subject=subject).exclude(state=AlertState.RESOLVED):
+        for alert in Alert.objects.filter(NOT_CLOSED_BY_A_PERSON, subject=subject):
             alerts[alert.rule_id].append(alert)
         running = timers.running_for(subject)
         return cls(alerts, running)
