@@ -129,7 +129,10 @@ def test_each_custody_alert_reaches_the_centers_desk_and_the_cases_officers(
         for name in expected:
             client.force_login(staff[name])
             assert client.get(f"/alerts/{alert.pk}/").status_code == 200, (code, name)
-            assert client.get(page).status_code == 200, (code, name)
+            stay_page = client.get(page)
+            assert stay_page.status_code == 200, (code, name)
+            # the stay lists what its people were alerted to, with the actions
+            assert f'href="/alerts/{alert.pk}/"' in stay_page.content.decode(), (code, name)
         for name in ("stranger", "other_desk", "other_medic"):
             client.force_login(staff[name])
             assert client.get(f"/alerts/{alert.pk}/").status_code == 404, (code, name)

@@ -17,6 +17,7 @@ from casecenter.custody import selectors, services
 from casecenter.custody.forms import EntryForm, ExitForm, SessionForm, parse_belongings
 from casecenter.custody.models import INTERROGATION_ZONES, Device, Session, Stay, Zone
 from casecenter.measures.models import Measure
+from casecenter.supervision.selectors import visible_alerts
 from casecenter.web.forms import get_object_or_404_domain, run_service, submit_form
 
 
@@ -115,6 +116,13 @@ def stay_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if stay.measure
             else [],
             "belongings": list(stay.belongings.all()),
+            # what the desk was alerted to about this person (the alert opens this page)
+            "alerts": list(
+                visible_alerts(request.user)
+                .filter(subject=f"stay:{stay.pk}")
+                .select_related("rule")
+                .order_by("-raised_at", "-id")[:50]
+            ),
             "sessions": [(s, services.session_mismatches(s)) for s in sessions],
             "exit_form": ExitForm(),
             "session_form": _session_form(stay),
@@ -132,7 +140,7 @@ def _session_form(stay: Stay, data=None) -> SessionForm:
     ]
     return SessionForm(
         data,
-        zones=[(z.pk, z.name) for z in rooms],
+        zones=[(z.pk, z.label) for z in rooms],
         officers=_officer_choices(officers),
         initial={"officers": [u.pk for u in officers]},
     )
