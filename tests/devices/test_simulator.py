@@ -71,7 +71,7 @@ def test_the_same_seed_plays_the_same_day_however_it_is_advanced():
 
 
 def test_the_day_keeps_the_custody_rules_and_the_protocol():
-    steps = day(3)
+    steps = day(4)  # a day with a strap opened
     kind_of = {z: k for k, zones in WORLD.zones.items() for z in zones}
     person = {p.wristband: p for p in WORLD.people}
     where = {p.wristband: p.zone for p in WORLD.people if p.zone}
@@ -127,6 +127,36 @@ def test_the_day_keeps_the_custody_rules_and_the_protocol():
     statuses = [s for s in steps if s.kind == "status"]
     assert {s.payload["strap"] for s in statuses} == {"closed", "removed"}
     assert all(s.payload["battery"] < 100 for s in statuses)
+
+
+def test_only_the_case_s_own_officers_question_its_people_one_at_a_time():
+    steps = day(3)
+    rooms = set(WORLD.zones["interrogation"])
+    # wb-01 and wb-02 are co-suspects of case 10, whose officers wear bd-01 and bd-02
+    spans, escorts = [], []
+    where: dict[str, tuple[str, float]] = {}
+    for step in steps:
+        if step.device not in ("wb-01", "wb-02") or step.kind != "presence":
+            continue
+        zone = step.payload["zone"]
+        if step.payload["event"] == "enter" and zone in rooms:
+            where[step.device] = (zone, step.at)
+            escorts.append(
+                {
+                    s.device
+                    for s in steps
+                    if s.payload == {"zone": zone, "event": "enter"}
+                    and step.at <= s.at <= step.at + 10
+                    and s.device.startswith("bd-")
+                }
+            )
+        elif step.payload["event"] == "leave" and step.device in where:
+            zone, start = where.pop(step.device)
+            if zone == step.payload["zone"]:
+                spans.append((start, step.at))
+    assert len(escorts) >= 4 and all(e == {"bd-01", "bd-02"} for e in escorts)
+    spans.sort()
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), "questioned at once"
 
 
 def test_people_who_leave_stop_and_new_people_start_at_registration():

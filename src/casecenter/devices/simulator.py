@@ -3,7 +3,8 @@
 ``Simulation`` is a discrete-event model, pure and deterministic for a seed:
 each person in the area (an open stay with a wristband) walks registration →
 medical check → belongings → waiting room → interrogation room (the case's two
-officers' badges entering and leaving alongside) → waiting room → sometimes a
+officers' badges entering and leaving alongside; while they question someone
+else, the person waits) → waiting room → sometimes a
 lawyer's meeting → another interrogation → … through the corridor between
 rooms, never into a room another person is being questioned in, a minor only
 into the juvenile room, and co-suspects of one case kept in different waiting
@@ -56,7 +57,7 @@ class Person:
     wristband: str
     case: int
     minor: bool = False
-    officers: tuple[str, ...] = ()  # badge codes of the case's officers
+    officers: tuple[str, ...] = ()  # badge codes of the case's officers (lead, assisting)
     zone: str | None = None  # where the wristband last said it was
     escort: tuple[str, ...] = ()  # the badges in that room with them now
 
@@ -216,8 +217,9 @@ class Simulation:
             w.plan = self._next_round(w)
         kind = w.plan[0]
         target = self._choose(w, kind)
-        if target is None:  # no room free: wait where we are and try again
-            self._at(at + w.rng.uniform(120, 300), "move", w.person.stay)
+        escort = self._officers(w) if kind in ("interrogation", "juvenile") else ()
+        if target is None or escort is None:  # no room free, or the officers are busy:
+            self._at(at + w.rng.uniform(120, 300), "move", w.person.stay)  # wait, try again
             return
         w.plan.pop(0)
         band = w.person.wristband
@@ -234,7 +236,7 @@ class Simulation:
         self.occupants[target].add(w.person.stay)
         if kind in ("interrogation", "juvenile"):
             w.interrogations += 1
-            w.badges = self._officers(w)
+            w.badges = escort
             self.busy_badges |= set(w.badges)
             for n, badge in enumerate(w.badges):
                 steps.append(
@@ -292,8 +294,14 @@ class Simulation:
             rooms = rooms[:2]
         return w.rng.choice(rooms) if rooms else None
 
-    def _officers(self, w: _Walker) -> tuple[str, ...]:
-        free = [b for b in w.person.officers if b not in self.busy_badges]
+    def _officers(self, w: _Walker) -> tuple[str, ...] | None:
+        """The two officers who question the person: the case's own (CPL Art. 118,
+        and the live rule counts only them), None while they are busy elsewhere. A
+        case with fewer than two officers wearing a badge borrows free colleagues."""
+        own = list(dict.fromkeys(w.person.officers))
+        free = [b for b in own if b not in self.busy_badges]
+        if len(own) >= 2:
+            return tuple(free[:2]) if len(free) >= 2 else None
         others = [b for b in self.world.badges if b not in self.busy_badges and b not in free]
         w.rng.shuffle(others)
         return tuple((free + others)[:2])
@@ -366,7 +374,7 @@ def load_world(center: str) -> World:
 
 
 def open_people(center: str) -> list[Person]:
-    from casecenter.cases.models import Assignment
+    from casecenter.cases.models import Assignment, AssignmentRole
     from casecenter.custody.models import Device, Presence, Stay
 
     stays = list(
@@ -380,9 +388,15 @@ def open_people(center: str) -> list[Person]:
     ).values_list("user_id", "code"):
         badges[user].append(code)
     officers: dict[int, list[str]] = defaultdict(list)
-    for case, user in Assignment.objects.filter(
-        case__in={s.case_id for s in stays}, ended_at__isnull=True
-    ).values_list("case_id", "user_id"):
+    for case, user in (
+        Assignment.objects.filter(
+            case__in={s.case_id for s in stays},
+            ended_at__isnull=True,
+            role__in=[AssignmentRole.LEAD, AssignmentRole.ASSISTING],
+        )
+        .order_by("id")
+        .values_list("case_id", "user_id")
+    ):
         officers[case] += badges.get(user, [])
     where = dict(
         Presence.objects.filter(stay__in=stays, left_at__isnull=True).values_list(
