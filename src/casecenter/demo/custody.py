@@ -9,13 +9,15 @@ past is played in time order, each event arriving a moment after it happened,
 as a live center would have received it.
 
 The demo shows the custody guarantees at their edges (issue 13): camera 2 of
-讯问室6 (XW-6) never answers (``BROKEN``) while someone is questioned there, so
-its recording stays unconfirmed and is alerted after the grace; camera 1 of
-候问室5 (HH-5) answers that its disk is full while someone waits there, alerted
-at once; a person in 候问室1 (HH-1) has a heart rate of 135, alerted to the
-medical desk; two co-suspects of one case are left in 候问室6 (HH-6), alerted
-once. The simulator ``casecenter demo`` starts (``casecenter simulate``) keeps
-the same cameras broken (``simulator_options``) and everyone else moving.
+候问室4 (HH-4) never answers (``BROKEN``) while someone waits there, so its
+recording stays unconfirmed and is alerted after the grace; camera 1 of 候问室5
+(HH-5) answers that its disk is full while someone waits there, alerted at
+once; a person in 候问室1 (HH-1) has a heart rate of 135, alerted to the medical
+desk; two co-suspects of one case are left in 候问室6 (HH-6), alerted once. The
+simulator ``casecenter demo`` starts (``casecenter simulate``) keeps the same
+cameras broken (``simulator_options``) and the people in their rooms there, and
+everyone else moving. (Waiting rooms, not an interrogation room: a person held
+in one would hold their case's two officers for as long as the demo runs.)
 """
 
 from __future__ import annotations
@@ -68,12 +70,12 @@ WRISTBANDS = 32
 
 #: the demo's broken cameras, the same in the history built here and in the
 #: simulator: one never answers, one answers that its disk is full
-SILENT_CAMERA = "ZX-CAM-XW-6-2"
+SILENT_CAMERA = "ZX-CAM-HH-4-2"
 FAULTY_CAMERA, FAULT = "ZX-CAM-HH-5-1", "disk_full"
 BROKEN = Breakdown(silent=frozenset({SILENT_CAMERA}), faults={FAULTY_CAMERA: FAULT})
 #: where the demo's people are now, the edge cases first: the rooms of the broken
 #: cameras, then the one whose heart rate is high
-ROOMS = ["XW-6", "HH-5", "HH-1", "XW-1", "HH-2", "XW-2", "HH-3", "XW-3", "HH-4"]
+ROOMS = ["HH-4", "HH-5", "HH-1", "XW-1", "HH-2", "XW-2", "HH-3", "XW-3"]
 HIGH_PULSE_ROOM, HIGH_PULSE = "HH-1", 135
 
 
@@ -274,12 +276,17 @@ def simulator_options() -> list[str]:
 def edge_cases() -> str | None:
     """Where a newcomer finds the custody guarantees at their edges (None when the
     demo's center is not there)."""
-    if not Camera.objects.filter(code__in=BROKEN.cameras, zone__center__code=CENTER).exists():
+    rooms = dict(
+        Camera.objects.filter(code__in=BROKEN.cameras, zone__center__code=CENTER).values_list(
+            "code", "zone__code"
+        )
+    )
+    if len(rooms) < len(BROKEN.cameras):
         return None
     return (
         f"Custody at its edges: log in as {DESK} for the live map (/custody/) and the alerts "
-        f"(/alerts/) — camera {SILENT_CAMERA} in XW-6 never answers (recording unconfirmed, "
-        f"alerted after 5 s), {FAULTY_CAMERA} in HH-5 reports {FAULT} (alerted at once); "
-        f"log in as wangyi for the heart rate of {HIGH_PULSE} in {HIGH_PULSE_ROOM}, "
-        "whose alert opens the person's stay."
+        f"(/alerts/) — camera {SILENT_CAMERA} in {rooms[SILENT_CAMERA]} never answers "
+        f"(recording unconfirmed, alerted after 5 s), {FAULTY_CAMERA} in "
+        f"{rooms[FAULTY_CAMERA]} reports {FAULT} (alerted at once); log in as wangyi for the "
+        f"heart rate of {HIGH_PULSE} in {HIGH_PULSE_ROOM}, whose alert opens the person's stay."
     )
