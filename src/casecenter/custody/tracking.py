@@ -92,10 +92,6 @@ def clock_tolerance() -> timedelta:
     return timedelta(seconds=getattr(settings, "CASECENTER_DEVICE_CLOCK_TOLERANCE_SECONDS", 30))
 
 
-def _refused(code: str, message: str) -> tuple[str, str]:
-    return code, message
-
-
 def apply_events(events: Sequence[Event], *, received_at: datetime | None = None) -> Applied:
     """Store and apply a batch of device events in one transaction (see module doc).
 
@@ -209,35 +205,29 @@ class _Senders:
     def refusal(self, event: Event) -> tuple[str, str] | None:
         center = self.centers.get(event.center)
         if center is None:
-            return _refused(
-                "unknown_center", f"no case-handling center has the code {event.center!r}"
-            )
+            return ("unknown_center", f"no case-handling center has the code {event.center!r}")
         camera = self.cameras.get(event.device)
         if camera is not None:
             if camera.zone.center_id != center.pk:
-                return _refused(
-                    "other_center", f"camera {event.device!r} belongs to another center"
-                )
+                return ("other_center", f"camera {event.device!r} belongs to another center")
             if event.kind != "status" or not self.CAMERA_FIELDS & set(event.payload):
-                return _refused(
+                return (
                     "wrong_kind",
                     f"camera {event.device!r} sends only status events with recording",
                 )
             return None
         device = self.devices.get(event.device)
         if device is None:
-            return _refused(
+            return (
                 "unknown_device",
                 f"device {event.device!r} is not registered (custody admin: devices, cameras)",
             )
         if device.center_id != center.pk:
-            return _refused("other_center", f"device {event.device!r} belongs to another center")
+            return ("other_center", f"device {event.device!r} belongs to another center")
         if self.CAMERA_FIELDS & set(event.payload):
-            return _refused(
-                "wrong_kind", f"{device.kind} {event.device!r} is not a camera: no recording"
-            )
+            return ("wrong_kind", f"{device.kind} {event.device!r} is not a camera: no recording")
         if event.kind == "presence" and (center.pk, event.payload.get("zone")) not in self.zones:
-            return _refused(
+            return (
                 "unknown_zone",
                 f"center {event.center!r} has no zone {event.payload.get('zone')!r}",
             )
