@@ -399,3 +399,77 @@ def test_a_gap_learnt_of_after_it_ended_stays_open_for_review(center, suspect, b
     tracking.apply_events([enter(1, t, "XW-1"), enter(2, t + timedelta(minutes=10), "DJ")])
     found = {a.facts["zone"]: a for a in alerts("custody.recording")}
     assert found["XW-1"].state == "open" and found["XW-1"].facts["learnt_after"] is True
+
+
+def test_the_answer_to_an_older_stop_is_not_a_failed_start_of_the_newer_record(
+    center, suspect, bring_in, make_case, live
+):
+    bring_in(suspect(), band=0)
+    bring_in(suspect(make_case(), birth="19880101", sex_serial="135"), band=1)
+    t = timezone.now() - timedelta(minutes=5)
+    for command in live("WB-00", "presence", t, zone="HH-1", event="enter").commands:
+        answer(live, command, t + timedelta(seconds=1))
+    # one leaves HH-1 as the other comes in: "stop", then "record", before the stop's answer
+    left = live("WB-00", "presence", t + timedelta(seconds=60), zone="DJ", event="enter")
+    came = live("WB-01", "presence", t + timedelta(seconds=60.5), zone="HH-1", event="enter")
+    stops = [c for c in left.commands if c.camera.zone.code == "HH-1"]
+    assert {c.action for c in stops} == {"stop"}
+    assert {c.action for c in came.commands if c.camera.zone.code == "HH-1"} == {"record"}
+    for command in stops:
+        answer(live, command, t + timedelta(seconds=61), recording=False)
+    assert {c.state for c in Camera.objects.filter(zone__code="HH-1")} == {"asked"}
+    assert alerts("custody.recording") == []
+
+
+def test_an_alert_names_only_the_cameras_still_unconfirmed_after_the_grace(
+    center, suspect, bring_in, live
+):
+    bring_in(suspect())
+    t = timezone.now() - timedelta(minutes=5)
+    applied = live("WB-00", "presence", t, zone="XW-1", event="enter")
+    first, _ = sorted(applied.commands, key=lambda c: c.camera.code)
+    answer(live, first, t + timedelta(seconds=2))  # camera 1 records 2 s in; camera 2 never
+    worker.run_once(now=t + timedelta(seconds=6))
+    [alert] = alerts("custody.recording")
+    assert alert.facts["cameras"] == ["CAM-XW-1-2"]
+    assert "CAM-XW-1-1" not in alert.explanation_en
+
+
+def test_a_camera_whose_clock_was_reset_is_believed_about_its_newest_command(
+    center, suspect, bring_in, live
+):
+    """Its clock ran 25 s ahead (within the tolerance), then a reboot set it an hour
+    behind: the answer to the newest command is what it does now; it is not asked
+    again and again."""
+    bring_in(suspect(), band=0)
+    t = timezone.now() - timedelta(minutes=30)
+    came = live("WB-00", "presence", t, zone="HH-1", event="enter")
+    for command in came.commands:
+        answer(live, command, t + timedelta(seconds=1))
+    went = live("WB-00", "presence", t + timedelta(minutes=10), zone="DJ", event="enter")
+    stop = next(c for c in went.commands if c.camera.code == "CAM-HH-1-1")
+    ahead = t + timedelta(minutes=10, seconds=25)
+    answer(live, stop, ahead, recording=False, received=t + timedelta(minutes=10, seconds=1))
+    back = live("WB-00", "presence", t + timedelta(minutes=10, seconds=5), zone="HH-1",
+                event="enter")  # fmt: skip
+    command = next(c for c in back.commands if c.camera.code == "CAM-HH-1-1")
+    behind = t - timedelta(hours=1)
+    again = answer(live, command, behind, received=t + timedelta(minutes=10, seconds=6))
+    assert [c for c in again.commands if c.camera.code == "CAM-HH-1-1"] == []
+    assert Camera.objects.get(code="CAM-HH-1-1").state == "on"
+    segment = Recording.objects.get(command=command.command_id)
+    assert segment.started_at == segment.asked_at  # never before the command was sent
+
+
+def test_a_fault_learnt_after_the_alert_is_written_into_it(center, suspect, bring_in, live):
+    bring_in(suspect())
+    t = timezone.now() - timedelta(minutes=5)
+    applied = live("WB-00", "presence", t, zone="HH-1", event="enter")
+    worker.run_once(now=t + timedelta(seconds=6))
+    [alert] = alerts("custody.recording")
+    assert "disk_full" not in alert.explanation_en
+    command = applied.commands[0]
+    answer(live, command, t + timedelta(seconds=8), recording=False, fault="disk_full")
+    alert.refresh_from_db()
+    assert "disk_full" in alert.explanation_en and "disk_full" in alert.explanation_zh
+    assert len(alerts("custody.recording")) == 1

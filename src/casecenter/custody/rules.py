@@ -158,9 +158,13 @@ def _raise(rule: Rule, stay: Stay, episode: Episode, at: datetime) -> None:
     earlier = Alert.objects.filter(key=episode.key).first()
     if earlier is not None:
         end = interval.end.isoformat() if interval.end else None
-        if (earlier.facts or {}).get("end") != end:  # the episode ended (or goes on) since
-            earlier.facts = {**(earlier.facts or {}), "end": end}
-            earlier.save(update_fields=["facts"])
+        facts = {**(earlier.facts or {}), **episode.facts, "end": end}
+        facts["lines"] = [list(line) for line in episode.lines]
+        if facts != earlier.facts or earlier.explanation_zh != episode.text[0]:
+            # the episode ended, or more is known of it (a camera's fault): said so
+            earlier.facts = facts
+            earlier.explanation_zh, earlier.explanation_en = episode.text
+            earlier.save(update_fields=["facts", "explanation_zh", "explanation_en"])
         if (earlier.facts or {}).get("disproved") and earlier.state == AlertState.RESOLVED:
             # disproved by facts that later facts contradict again: it stands after all
             earlier.facts = {k: v for k, v in earlier.facts.items() if k != "disproved"}
@@ -372,8 +376,14 @@ def check_recording(
         if not by_camera:
             continue
         for gap in uncovered(_span(presence), list(by_camera.values())):
-            missing = [c for c, segments in by_camera.items() if uncovered(gap, [segments])]
-            failed = [c for c in missing if c.wanted and c.fault]
+            # the cameras to blame: those that failed, or left it uncovered past the grace
+            failed = [c for c in by_camera if c.wanted and c.fault]
+            missing = [
+                c
+                for c, segments in by_camera.items()
+                if c in failed
+                or any(alertable(part, grace, now) for part in uncovered(gap, [segments]))
+            ] or list(by_camera)
             episodes.append(_recording_episode(stay, zone, gap, missing, failed, grace))
     agree(RECORDING, stay, episodes, since=since, now=now, known=known)
 

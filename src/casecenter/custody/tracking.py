@@ -527,9 +527,15 @@ def _camera_status(camera: Camera, event: Event, received_at: datetime, applied)
     before the command was sent. Answering a "record" without recording — or
     with a ``fault`` — is a failed start: the command stays open (it is sent
     again) and the camera's fault is kept, which the recording rule alerts on at
-    once. A "stop" is confirmed by "not recording". Whatever it answers, a
-    camera that does not record ends its running segment; one that does while it
-    is not wanted is told to stop (``reconcile_cameras``)."""
+    once. A "stop" is confirmed by "not recording", and is never a fault, even if
+    a newer "record" waits. A camera that says, unasked, that it stopped while it
+    was recording for someone has a fault too (it is asked again). Whatever it
+    answers, a camera that does not record ends its running segment; one that
+    does while it is not wanted is told to stop (``reconcile_cameras``).
+
+    An answer is no older than the command it answers: its time, for the camera's
+    state as for the segment, is never before the command was sent (a camera
+    whose clock is behind, or reset by a reboot)."""
     payload = event.payload
     fault = str(payload.get("fault") or "")
     recording = bool(payload.get("recording")) and not fault
@@ -540,8 +546,9 @@ def _camera_status(camera: Camera, event: Event, received_at: datetime, applied)
         if command_id
         else None
     )
-    if command is not None and command.action == "record":
-        if recording:
+    if command is not None:
+        at = max(at, command.created_at)
+        if command.action == "record" and recording:
             _confirm(command, received_at)
             for segment in Recording.objects.filter(
                 camera=camera, command=command_id, started_at__isnull=True
@@ -549,25 +556,41 @@ def _camera_status(camera: Camera, event: Event, received_at: datetime, applied)
                 segment.started_at = max(at, segment.asked_at)
                 segment.confirmed_received_at = received_at
                 segment.save(update_fields=["started_at", "confirmed_received_at"])
-        elif not fault:
+        elif command.action == "record" and not fault:
             fault = NOT_RECORDING  # asked to record, says it does not: a failed start
-    elif command is not None and command.action == "stop" and not recording:
-        _confirm(command, received_at)
-    if not recording:
-        if camera.wanted and not fault:
+        elif command.action == "stop" and not recording:
+            _confirm(command, received_at)
+    elif not recording and not fault and camera.wanted:
+        if camera.fault:  # still failing, as it said before
+            fault = camera.fault
+        elif _was_recording(camera):  # it stopped by itself while someone is tracked here
             fault = NOT_RECORDING
+    if not recording:
         for segment in Recording.objects.filter(
             camera=camera, started_at__isnull=False, started_at__lte=at, stopped_at__isnull=True
         ):
             segment.stopped_at = at
             segment.save(update_fields=["stopped_at"])
-    if camera.confirmed_at is None or at >= camera.confirmed_at:
-        camera.recording, camera.confirmed_at = recording, at
+    # the answer to its newest command is what it does now, whatever its clock says
+    # (a camera whose clock was reset would otherwise be asked again and again)
+    answers_newest = command is not None and not (
+        CameraCommand.objects.filter(camera=camera, pk__gt=command.pk).exists()
+    )
+    if camera.confirmed_at is None or at >= camera.confirmed_at or answers_newest:
+        camera.recording = recording
+        camera.confirmed_at = max(at, camera.confirmed_at or at)
         camera.fault, camera.fault_at = fault, (at if fault else None)
         camera.save(update_fields=["recording", "confirmed_at", "fault", "fault_at"])
     if recording and payload.get("audio") and not camera.zone.monitored:
         rules.lawyer_audio(camera, at, event.seq)
     applied.zones.add(camera.zone_id)
+
+
+def _was_recording(camera: Camera) -> bool:
+    """Whether the camera's newest command is a "record" it confirmed (so a "not
+    recording" from it now is a stop of its own, not a command not yet carried out)."""
+    newest = CameraCommand.objects.filter(camera=camera).order_by("-pk").first()
+    return newest is not None and newest.action == "record" and newest.confirmed_at is not None
 
 
 #: the fault kept for a camera that says it does not record while it should
