@@ -172,3 +172,14 @@ def test_an_alert_page_reads_as_facts_for_people_in_both_languages(every_rule, s
         for page in (zh, en):
             assert not ISO_TIME.search(page), (code, ISO_TIME.search(page).group())
             assert "learnt_after" not in page and "&quot;stay&quot;" not in page, code
+
+
+def test_the_medical_desk_reads_the_stay_without_the_desks_forms(every_rule, staff, client):
+    page = subjects.alert_page(every_rule["custody.vitals"])
+    client.force_login(staff["medic"])
+    medic = client.get(page).content.decode()
+    client.force_login(staff["desk"])
+    desk = client.get(page).content.decode()
+    for form in ('data-testid="exit-form"', 'data-testid="session-form"'):
+        assert form in desk and form not in medic
+    assert 'data-testid="vitals"' in medic

@@ -124,6 +124,8 @@ def stay_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 .order_by("-raised_at", "-id")[:50]
             ),
             "sessions": [(s, services.session_mismatches(s)) for s in sessions],
+            # the medical desk reads the stay; registering and the desk are not theirs
+            "may_register": request.user.role in services.DESK_ROLES,
             "exit_form": ExitForm(),
             "session_form": _session_form(stay),
         },
