@@ -2,7 +2,8 @@
 
 .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000] [fasttrack]
 
-With ``fasttrack``, only the fast track's and the hand-overs' screenshots.
+With ``fasttrack``, only the fast track's and the hand-overs' screenshots; with
+``custody``, only the custody area's (the live map, a stay, a recording alert).
 """
 
 from __future__ import annotations
@@ -56,10 +57,39 @@ def fast_track(pw) -> None:
     browser.close()
 
 
+def custody(pw) -> None:
+    """The center's desk at 1,366 px: the live map with the demo's broken cameras, the
+    recording alert of the camera that reports disk_full, and that person's stay."""
+    browser = pw.chromium.launch(
+        executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True, args=ARGS
+    )
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    page.goto(f"{BASE}/login/")
+    page.fill("#id_username", "zhaogang")
+    page.fill("#id_password", "casecenter-demo")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{BASE}/custody/")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=OUT / "custody-map.png", full_page=True)
+    page.goto(f"{BASE}/alerts/?rule=custody.recording&group=0")
+    page.click("a:has-text('候问室5')")
+    page.wait_for_selector("[data-testid=alert-subject]")
+    page.screenshot(path=OUT / "custody-alert.png", full_page=True)
+    page.click("[data-testid=alert-subject]")
+    page.wait_for_selector("[data-testid=stay-path]")
+    page.screenshot(path=OUT / "custody-stay.png", full_page=True)
+    browser.close()
+
+
 def main() -> None:
     if "fasttrack" in sys.argv[2:]:
         with sync_playwright() as pw:
             fast_track(pw)
+        return
+    if "custody" in sys.argv[2:]:
+        with sync_playwright() as pw:
+            custody(pw)
         return
     profile = tempfile.mkdtemp()
     with sync_playwright() as pw:
