@@ -232,16 +232,16 @@ def agree(
     if known is not None:
         standing: Iterable[Alert] = known.alerts.get(code, [])
     else:
-        standing = Alert.objects.filter(
-            owned or Q(subject=f"stay:{stay.pk}"), rule_id=code
-        ).filter(NOT_CLOSED_BY_A_PERSON)
+        standing = Alert.objects.filter(owned or Q(subject=f"stay:{stay.pk}"), rule_id=code).filter(
+            NOT_CLOSED_BY_A_PERSON
+        )
     for alert in standing:
         episode = _episode_of(alert)
         if alert.key in keys or episode is None or not episode.overlaps(since):
             continue
         if not (alert.facts or {}).get("disproved"):
             _disprove(alert, now)
-    if timers.is_timer(code) and (pending or known is None or code in known.timers):
+    if timers.is_timer(code) and pending:
         timers.wake_at(
             code,
             stay.case,
@@ -305,28 +305,26 @@ def _presences(stay: Stay, since: datetime) -> list[Presence]:
         Presence.objects.filter(stay=stay)
         .filter(Q(left_at__isnull=True) | Q(left_at__gte=since))
         .select_related("zone")
+        .prefetch_related("zone__cameras")
         .order_by("entered_at", "enter_seq")
     )
 
 
 @dataclass
 class Known:
-    """What a stay's rules have already: their open alerts and running timers."""
+    """The alerts a stay's rules have raised already (read once for all its rules)."""
 
     alerts: dict[str, list[Alert]]
-    timers: set[str]
 
     @classmethod
     def of(cls, stay: Stay) -> Known:
         alerts: dict[str, list[Alert]] = defaultdict(list)
-        subject = f"stay:{stay.pk}"
-        for alert in Alert.objects.filter(NOT_CLOSED_BY_A_PERSON, subject=subject):
+        for alert in Alert.objects.filter(NOT_CLOSED_BY_A_PERSON, subject=f"stay:{stay.pk}"):
             alerts[alert.rule_id].append(alert)
-        running = timers.running_for(subject)
-        return cls(alerts, running)
+        return cls(alerts)
 
     def has(self, code: str) -> bool:
-        return bool(self.alerts.get(code)) or code in self.timers
+        return bool(self.alerts.get(code))
 
 
 def check_stay(stay: Stay, since: datetime, now: datetime | None = None) -> None:
@@ -656,58 +654,85 @@ def check_vitals(stay: Stay, since: datetime, now: datetime | None = None) -> No
         return
     now = now or timezone.now()
     params = rule.params or {}
-    readings = list(stay.vitals.order_by("at", "id"))
+    readings = _vitals_around(stay, since, params)
     episodes = []
-    for metric, (zh, en, unit_zh, unit_en, low, high) in METRICS.items():
-        for side, limit_name in (("low", low), ("high", high)):
-            if not limit_name or limit_name not in params:
-                continue
-            limit = params[limit_name]
-            series = [
-                (r.at, (v < limit) if side == "low" else (v > limit))
-                for r in readings
-                if (v := getattr(r, metric)) is not None
-            ]
-            for run in runs(series):
-                first = next(
-                    r for r in readings if r.at == run.start and getattr(r, metric) is not None
-                )
-                value = getattr(first, metric)
-                word = ("低于", "below") if side == "low" else ("高于", "above")
-                episodes.append(
-                    Episode(
-                        key=f"vitals:{stay.pk}:{metric}:{side}:{key_time(run.start)}",
-                        interval=run,
-                        title=(
-                            f"{zh}{'过低' if side == 'low' else '过高'}",
-                            f"{en} {'low' if side == 'low' else 'high'}",
+    for metric, side, limit in _sides(params):
+        zh, en, unit_zh, unit_en, *_ = METRICS[metric]
+        series = [
+            (r.at, _bad(v, side, limit)) for r in readings if (v := getattr(r, metric)) is not None
+        ]
+        for run in runs(series):
+            first = next(
+                r for r in readings if r.at == run.start and getattr(r, metric) is not None
+            )
+            value = getattr(first, metric)
+            word = ("低于", "below") if side == "low" else ("高于", "above")
+            episodes.append(
+                Episode(
+                    key=f"vitals:{stay.pk}:{metric}:{side}:{key_time(run.start)}",
+                    interval=run,
+                    title=(
+                        f"{zh}{'过低' if side == 'low' else '过高'}",
+                        f"{en} {'low' if side == 'low' else 'high'}",
+                    ),
+                    text=(
+                        f"{clock(run.start)} {zh} {value} {unit_zh}，{word[0]} {limit}。"
+                        f"请医疗人员立即查看{who(stay)[0]}。",
+                        f"{clock(run.start)} {en} {value} {unit_en}, {word[1]} {limit}. "
+                        f"Medical staff: see {who(stay)[1]} now.",
+                    ),
+                    lines=[
+                        ("人员", "Person", who(stay)[0], who(stay)[1]),
+                        (
+                            "读数",
+                            "Reading",
+                            f"{zh} {value} {unit_zh}，{word[0]} {limit}",
+                            f"{en} {value} {unit_en}, {word[1]} {limit}",
                         ),
-                        text=(
-                            f"{clock(run.start)} {zh} {value} {unit_zh}，{word[0]} {limit}。"
-                            f"请医疗人员立即查看{who(stay)[0]}。",
-                            f"{clock(run.start)} {en} {value} {unit_en}, {word[1]} {limit}. "
-                            f"Medical staff: see {who(stay)[1]} now.",
+                        ("时间", "At", _moment(run.start), _moment(run.start)),
+                        (
+                            "应对",
+                            "What to do",
+                            "医疗人员立即查看",
+                            "Medical staff see the person now",
                         ),
-                        lines=[
-                            ("人员", "Person", who(stay)[0], who(stay)[1]),
-                            (
-                                "读数",
-                                "Reading",
-                                f"{zh} {value} {unit_zh}，{word[0]} {limit}",
-                                f"{en} {value} {unit_en}, {word[1]} {limit}",
-                            ),
-                            ("时间", "At", _moment(run.start), _moment(run.start)),
-                            (
-                                "应对",
-                                "What to do",
-                                "医疗人员立即查看",
-                                "Medical staff see the person now",
-                            ),
-                        ],
-                        facts={"metric": metric, "side": side, "value": value, "limit": limit},
-                    )
+                    ],
+                    facts={"metric": metric, "side": side, "value": value, "limit": limit},
                 )
+            )
     agree(VITALS, stay, episodes, since=since, now=now)
+
+
+def _sides(params: Mapping) -> list[tuple[str, str, int]]:
+    """(metric, "low"|"high", limit) of every threshold the rule has."""
+    return [
+        (metric, side, params[name])
+        for metric, (*_, low, high) in METRICS.items()
+        for side, name in (("low", low), ("high", high))
+        if name and name in params
+    ]
+
+
+def _bad(value: int, side: str, limit: int) -> bool:
+    return value < limit if side == "low" else value > limit
+
+
+def _vitals_around(stay: Stay, since: datetime, params: Mapping) -> list[Vital]:
+    """The readings that decide the episodes from ``since`` on: from the last reading
+    before it that is in range on every side of every threshold (no episode runs
+    across it) — looked for backwards, a few readings as a rule — to the newest."""
+    todo = set(_sides(params))
+    start = None
+    for reading in stay.vitals.filter(at__lt=since).order_by("-at", "-id").iterator(100):
+        for metric, side, limit in list(todo):
+            value = getattr(reading, metric)
+            if value is not None and not _bad(value, side, limit):
+                todo.discard((metric, side, limit))
+        if not todo:
+            start = reading.at
+            break
+    rows = stay.vitals.all() if start is None else stay.vitals.filter(at__gte=start)
+    return list(rows.order_by("at", "id"))
 
 
 def check_strap(stay: Stay, since: datetime, now: datetime | None = None) -> None:

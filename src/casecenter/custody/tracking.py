@@ -253,9 +253,10 @@ def _apply(events: list[Event], senders: _Senders, received_at: datetime, applie
         .filter(code__in=by_device)
         .order_by("pk")
     }
+    straps = [e for e in events if e.device in devices and _strap_matters(devices[e.device], e)]
     stays = _StaysOf(
         [d for d in devices.values() if d.kind == Device.Kind.WRISTBAND],
-        [e for e in events if e.kind in ("vitals", "status")],
+        [e for e in events if e.kind == "vitals"] + straps,
     )
     readings: list[tuple[Stay, Vital]] = []
     changed: list[Device] = []
@@ -292,8 +293,8 @@ def _apply(events: list[Event], senders: _Senders, received_at: datetime, applie
         status = [e for e in batch if e.kind == "status"]
         if status and _device_status(device, status):
             changed.append(device)
-        for event in status:
-            if "strap" in event.payload and (stay := stays.at(device, event.device_time)):
+        for event in straps:
+            if event.device == code and (stay := stays.at(device, event.device_time)):
                 looks.strap(stay, event.device_time)
     if changed:
         update_rows(changed, ["battery", "strap_closed", "last_seen_at"])
@@ -707,6 +708,17 @@ def _store_vitals(readings: Sequence[tuple[Stay, Vital]], looks: _Looks) -> None
             stay.vitals_at = reading.at
             newer.append(stay)
     update_rows(newer, ["heart_rate", "systolic", "diastolic", "spo2", "vitals_at"])
+
+
+def _strap_matters(device: Device, event: Event) -> bool:
+    """Whether a status makes the strap rule look: a strap reported open, or a strap
+    report older than the device's newest (it may end or split an episode). The
+    every-few-minutes "closed" of a wristband in order — nearly all of them — does not."""
+    strap = event.payload.get("strap") if event.kind == "status" else None
+    if strap is None or device.kind != Device.Kind.WRISTBAND:
+        return False
+    late = device.last_seen_at is not None and event.device_time < device.last_seen_at
+    return strap == "removed" or late
 
 
 def _device_status(device: Device, events: Sequence[Event]) -> bool:

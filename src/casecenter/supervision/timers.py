@@ -47,18 +47,6 @@ def running(rule_code: str, subject: str) -> QuerySet[Deadline]:
     )
 
 
-def running_for(subject: str) -> set[str]:
-    """The rules with a timer running about ``subject``."""
-    return set(
-        Deadline.objects.filter(
-            subject=subject,
-            rule_id__in=codes(),
-            state=DeadlineState.RUNNING,
-            closed_at__isnull=True,
-        ).values_list("rule_id", flat=True)
-    )
-
-
 def wake_at(
     rule_code: str,
     case: Case,
@@ -70,18 +58,18 @@ def wake_at(
 ) -> None:
     """Have ``rule_code`` look at ``subject`` again at ``at`` (inside the caller's
     transaction): one running timer per rule and subject, at the earliest moment
-    asked; ``at=None`` stops it."""
-    current = list(running(rule_code, subject).select_for_update(of=("self",)))
+    asked. A timer no longer needed is left to fire: its rule then finds nothing
+    to do, which costs less than taking it back at every event."""
     if at is None:
-        if current:
-            services.cancel_deadlines(
-                None, case, [rule_code], reason="nothing left to look at", subject=subject
-            )
         return
-    if current and current[0].due_at == at and len(current) == 1:
+    current = running(rule_code, subject).select_for_update(of=("self",)).order_by("due_at").first()
+    if current is not None and current.due_at <= at:
         return
-    if current:
-        services.cancel_deadlines(None, case, [rule_code], reason="moved", subject=subject)
+    if current is not None:  # sooner than it was set for
+        current.due_at = current.warn_at = current.next_check_at = at
+        current.trigger_at = min(current.trigger_at, at - timedelta(milliseconds=1))
+        current.save(update_fields=["due_at", "warn_at", "next_check_at", "trigger_at"])
+        return
     services.open_deadline(
         None,
         rule_code,
