@@ -411,8 +411,12 @@ def _recording_episode(stay, zone, gap, missing, failed, grace) -> Episode:
             (
                 "摄像机",
                 "Cameras",
-                cams + (f"（{faults}）" if faults else ""),
-                cams_en + (f" ({faults_en})" if faults_en else ""),
+                "、".join(
+                    f"{c.code}（故障 {c.fault}）" if c in failed else c.code for c in missing
+                ),
+                ", ".join(
+                    f"{c.code} (fault {c.fault})" if c in failed else c.code for c in missing
+                ),
             ),
             (
                 "应对",
