@@ -724,3 +724,12 @@ def test_the_real_cli_exits_1_on_a_tampered_package_and_2_on_a_missing_file(tamp
     missing = cli("verify", str(tmp_path / "no-such.zip"), cwd=tmp_path)
     assert missing.returncode == 2
     assert "no such file" in missing.stderr
+
+
+def test_a_zip_asking_for_a_version_zipfile_cannot_read_is_malformed():
+    """Hypothesis found it: one flipped byte in the central directory's "version
+    needed to extract" made zipfile raise NotImplementedError."""
+    zipped = bytearray(package())
+    central = zipped.index(b"PK\x01\x02")
+    zipped[central + 6] = 84  # version 8.4
+    assert found(check(bytes(zipped))) == [("manifest.malformed", "")]

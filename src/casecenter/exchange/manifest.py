@@ -760,8 +760,17 @@ def _read_member(archive: IO[bytes], info: zipfile.ZipInfo, limit: int) -> bytes
     return data
 
 
-#: What zipfile raises on a file that is not a readable zip.
-_NOT_A_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, struct.error)
+#: What zipfile raises on a file that is not a readable zip (NotImplementedError: a
+#: version or compression method it does not read — one flipped byte makes one).
+_NOT_A_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    OSError,
+    EOFError,
+    ValueError,
+    struct.error,
+)
 
 
 def verify_zip(
