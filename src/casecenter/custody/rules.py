@@ -130,6 +130,25 @@ def who(stay: Stay) -> tuple[str, str]:
     return (f"{name}（手环{band}）", f"{name} (wristband {band})") if band else (name, name)
 
 
+def _place(zone: Zone) -> tuple[str, str]:
+    """A zone's name in Chinese and in English (the Chinese one where it has none)."""
+    return zone.name, zone.name_en or zone.name
+
+
+def _person_line(stay: Stay) -> tuple[str, str, str, str]:
+    """The facts line naming the person (label zh, label en, value zh, value en)."""
+    return ("人员", "Person", *who(stay))
+
+
+def _zone_line(place: tuple[str, str]) -> tuple[str, str, str, str]:
+    return ("房间", "Zone", *place)
+
+
+def _todo(zh: str, en: str) -> tuple[str, str, str, str]:
+    """The facts line that says what to do."""
+    return ("应对", "What to do", zh, en)
+
+
 # --- alerts agreed with episodes ------------------------------------------------------
 
 
@@ -391,7 +410,7 @@ def _recording_episode(stay, zone, gap, missing, failed, grace) -> Episode:
     cams_en = ", ".join(c.code for c in missing)
     faults = "；".join(f"{c.code}报告故障{c.fault}" for c in failed)
     faults_en = "; ".join(f"{c.code} reports fault {c.fault}" for c in failed)
-    place = (zone.name, zone.name_en or zone.name)
+    place = _place(zone)
     return Episode(
         key=f"recording:{stay.pk}:{zone.pk}:{key_time(gap.start)}",
         interval=gap,
@@ -405,8 +424,8 @@ def _recording_episode(stay, zone, gap, missing, failed, grace) -> Episode:
             f"camera now; if it cannot record, take the person to a room whose recording works.",
         ),
         lines=[
-            ("人员", "Person", who(stay)[0], who(stay)[1]),
-            ("房间", "Zone", place[0], place[1]),
+            _person_line(stay),
+            _zone_line(place),
             ("未录像起始", "Not recorded since", _moment(gap.start), _moment(gap.start)),
             (
                 "摄像机",
@@ -418,12 +437,7 @@ def _recording_episode(stay, zone, gap, missing, failed, grace) -> Episode:
                     f"{c.code} (fault {c.fault})" if c in failed else c.code for c in missing
                 ),
             ),
-            (
-                "应对",
-                "What to do",
-                "检查摄像机，必要时转移人员",
-                "Check the camera; move the person if needed",
-            ),
+            _todo("检查摄像机，必要时转移人员", "Check the camera; move the person if needed"),
         ],
         facts={"zone": zone.code, "cameras": [c.code for c in missing]},
         grace=grace,
@@ -474,7 +488,7 @@ def check_two_officers(
             present = len(
                 [1 for ivs in spans.values() if any(_during(iv, gap.start) for iv in ivs)]
             )
-            place = (zone.name, zone.name_en or zone.name)
+            place = _place(zone)
             episodes.append(
                 Episode(
                     key=f"two:{stay.pk}:{zone.pk}:{key_time(gap.start)}",
@@ -490,13 +504,11 @@ def check_two_officers(
                         f"stops and the person is taken out.",
                     ),
                     lines=[
-                        ("人员", "Person", who(stay)[0], who(stay)[1]),
-                        ("房间", "Zone", place[0], place[1]),
+                        _person_line(stay),
+                        _zone_line(place),
                         ("自", "Since", _moment(gap.start), _moment(gap.start)),
                         ("在场办案民警", "Case officers present", str(present), str(present)),
-                        (
-                            "应对",
-                            "What to do",
+                        _todo(
                             "第二名办案民警进入或暂停讯问",
                             "A second officer goes in, or stop the questioning",
                         ),
@@ -532,7 +544,7 @@ def check_juvenile(
         zone = presence.zone
         if zone.kind != ZoneKind.INTERROGATION:
             continue
-        place = (zone.name, zone.name_en or zone.name)
+        place = _place(zone)
         episodes.append(
             Episode(
                 key=f"juvenile:{stay.pk}:{zone.pk}:{key_time(presence.entered_at)}",
@@ -547,15 +559,15 @@ def check_juvenile(
                     f"room with a guardian or appropriate adult: take them there now.",
                 ),
                 lines=[
-                    ("人员", "Person", who(stay)[0], who(stay)[1]),
-                    ("房间", "Zone", place[0], place[1]),
+                    _person_line(stay),
+                    _zone_line(place),
                     (
                         "进入时间",
                         "Entered",
                         _moment(presence.entered_at),
                         _moment(presence.entered_at),
                     ),
-                    ("应对", "What to do", "带到未成年人询问室", "Take them to the juvenile room"),
+                    _todo("带到未成年人询问室", "Take them to the juvenile room"),
                 ],
                 facts={"zone": zone.code},
                 ended=("已离开成年人讯问室", "left the adult interrogation room"),
@@ -590,7 +602,7 @@ def check_separation(zone: Zone, since: datetime, now: datetime | None = None) -
             joiner = max(joined, key=lambda p: (p.entered_at, p.stay_id))
             names = "、".join(who(p.stay)[0] for p in sorted(joined, key=lambda p: p.stay_id))
             names_en = ", ".join(who(p.stay)[1] for p in sorted(joined, key=lambda p: p.stay_id))
-            place = (zone.name, zone.name_en or zone.name)
+            place = _place(zone)
             episodes_by_stay[joiner.stay_id].append(
                 Episode(
                     key=f"separation:{zone.pk}:{case_id}:{key_time(episode.start)}",
@@ -605,9 +617,9 @@ def check_separation(zone: Zone, since: datetime, now: datetime | None = None) -
                     ),
                     lines=[
                         ("人员", "People", names, names_en),
-                        ("房间", "Zone", place[0], place[1]),
+                        _zone_line(place),
                         ("自", "Since", _moment(episode.start), _moment(episode.start)),
-                        ("应对", "What to do", "分开看管", "Hold them apart"),
+                        _todo("分开看管", "Hold them apart"),
                     ],
                     facts={
                         "zone": zone.code,
@@ -686,7 +698,7 @@ def check_vitals(stay: Stay, since: datetime, now: datetime | None = None) -> No
                         f"Medical staff: see {who(stay)[1]} now.",
                     ),
                     lines=[
-                        ("人员", "Person", who(stay)[0], who(stay)[1]),
+                        _person_line(stay),
                         (
                             "读数",
                             "Reading",
@@ -694,12 +706,7 @@ def check_vitals(stay: Stay, since: datetime, now: datetime | None = None) -> No
                             f"{en} {value} {unit_en}, {word[1]} {limit}",
                         ),
                         ("时间", "At", _moment(run.start), _moment(run.start)),
-                        (
-                            "应对",
-                            "What to do",
-                            "医疗人员立即查看",
-                            "Medical staff see the person now",
-                        ),
+                        _todo("医疗人员立即查看", "Medical staff see the person now"),
                     ],
                     facts={"metric": metric, "side": side, "value": value, "limit": limit},
                 )
@@ -771,14 +778,9 @@ def check_strap(stay: Stay, since: datetime, now: datetime | None = None) -> Non
                     f"wristband back on.",
                 ),
                 lines=[
-                    ("人员", "Person", who(stay)[0], who(stay)[1]),
+                    _person_line(stay),
                     ("时间", "At", _moment(run.start), _moment(run.start)),
-                    (
-                        "应对",
-                        "What to do",
-                        "查看人员，重新佩戴手环",
-                        "See the person; refit the wristband",
-                    ),
+                    _todo("查看人员，重新佩戴手环", "See the person; refit the wristband"),
                 ],
                 facts={"device": band},
             )
@@ -809,7 +811,7 @@ def lawyer_audio(camera: Camera, at: datetime, seq: int) -> None:
         if not (isinstance(payload, dict) and payload.get("recording") and payload.get("audio")):
             break
         start = event_at
-    place = (camera.zone.name, camera.zone.name_en or camera.zone.name)
+    place = _place(camera.zone)
     clocks.raise_alert(
         key=f"lawyer-audio:{camera.code}:{key_time(start)}",
         rule=rule,
@@ -834,15 +836,10 @@ def lawyer_audio(camera: Camera, at: datetime, seq: int) -> None:
             "start": start.isoformat(),
             "end": None,
             "lines": [
-                ["房间", "Zone", place[0], place[1]],
+                list(_zone_line(place)),
                 ["摄像机", "Camera", camera.code, camera.code],
                 ["时间", "At", _moment(start), _moment(start)],
-                [
-                    "应对",
-                    "What to do",
-                    "停止录音，检修摄像机",
-                    "Stop the sound; have the camera checked",
-                ],
+                list(_todo("停止录音，检修摄像机", "Stop the sound; have the camera checked")),
             ],
         },
     )
