@@ -38,7 +38,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from casecenter import law
-from casecenter.audit.services import record
 from casecenter.cases.models import Assignment, AssignmentRole
 from casecenter.custody.episodes import (
     Interval,
@@ -176,17 +175,18 @@ def _raise(rule: Rule, stay: Stay, episode: Episode, at: datetime) -> None:
     interval = episode.interval
     earlier = Alert.objects.filter(key=episode.key).first()
     if earlier is not None:
-        end = interval.end.isoformat() if interval.end else None
-        facts = {**(earlier.facts or {}), **episode.facts, "end": end}
-        facts["lines"] = [list(line) for line in episode.lines]
-        if facts != earlier.facts or earlier.explanation_zh != episode.text[0]:
-            # the episode ended, or more is known of it (a camera's fault): said so
-            earlier.facts = facts
-            earlier.explanation_zh, earlier.explanation_en = episode.text
-            earlier.save(update_fields=["facts", "explanation_zh", "explanation_en"])
-        if (earlier.facts or {}).get("disproved") and earlier.state == AlertState.RESOLVED:
+        # the episode ended, or more is known of it (a camera's fault): said so
+        facts = {
+            **(earlier.facts or {}),
+            **episode.facts,
+            "end": interval.end.isoformat() if interval.end else None,
+            "lines": [list(line) for line in episode.lines],
+        }
+        clocks.restate_alert(
+            earlier, explanation_zh=episode.text[0], explanation_en=episode.text[1], facts=facts
+        )
+        if facts.get("disproved") and earlier.state == AlertState.RESOLVED:
             # disproved by facts that later facts contradict again: it stands after all
-            earlier.facts = {k: v for k, v in earlier.facts.items() if k != "disproved"}
             clocks.reopen_alert(
                 earlier,
                 zh="后到的设备事件再次表明该情况",
@@ -259,7 +259,7 @@ def agree(
         if alert.key in keys or episode is None or not episode.overlaps(since):
             continue
         if not (alert.facts or {}).get("disproved"):
-            _disprove(alert, now)
+            clocks.disprove_alert(alert, zh=DISPROVED[0], en=DISPROVED[1], at=now)
     if timers.is_timer(code) and pending:
         timers.wake_at(
             code,
@@ -275,18 +275,6 @@ def agree(
 #: system (an episode that "ended" may turn out never to have happened); one a
 #: person resolved keeps what they wrote
 NOT_CLOSED_BY_A_PERSON = ~Q(state=AlertState.RESOLVED, resolved_by__isnull=False)
-
-
-def _disprove(alert: Alert, now: datetime) -> None:
-    """Late facts show the alert's episode did not happen: it is resolved so."""
-    alert.facts = {**(alert.facts or {}), "disproved": True}
-    if alert.state == AlertState.RESOLVED:  # it had ended, by the system's reckoning
-        alert.resolution = f"{DISPROVED[0]} / {DISPROVED[1]}"
-        alert.save(update_fields=["facts", "resolution"])
-        record(None, "alert.disproved", alert, reason=DISPROVED[1])
-        return
-    alert.save(update_fields=["facts"])
-    clocks.resolve_automatically([alert], zh=DISPROVED[0], en=DISPROVED[1], at=now)
 
 
 def _episode_of(alert: Alert) -> Interval | None:

@@ -17,7 +17,7 @@ from casecenter.custody import selectors, services
 from casecenter.custody.forms import EntryForm, ExitForm, SessionForm, parse_belongings
 from casecenter.custody.models import INTERROGATION_ZONES, Device, Session, Stay, Zone
 from casecenter.measures.models import Measure
-from casecenter.supervision.selectors import visible_alerts
+from casecenter.supervision.selectors import alerts_about
 from casecenter.web.forms import get_object_or_404_domain, run_service, submit_form
 
 
@@ -117,12 +117,7 @@ def stay_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else [],
             "belongings": list(stay.belongings.all()),
             # what the desk was alerted to about this person (the alert opens this page)
-            "alerts": list(
-                visible_alerts(request.user)
-                .filter(subject=f"stay:{stay.pk}")
-                .select_related("rule")
-                .order_by("-raised_at", "-id")[:50]
-            ),
+            "alerts": alerts_about(request.user, f"stay:{stay.pk}"),
             "sessions": [(s, services.session_mismatches(s)) for s in sessions],
             # the medical desk reads the stay; registering and the desk are not theirs
             "may_register": request.user.role in services.DESK_ROLES,

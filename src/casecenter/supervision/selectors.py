@@ -241,6 +241,12 @@ def alert_filter_choices(user: User) -> tuple[QuerySet[Rule], QuerySet[Organisat
     )
 
 
+def alerts_about(user: User, subject: str, *, limit: int = 50) -> list[Alert]:
+    """The user's alerts about one record ("stay:12"), newest first."""
+    rows = visible_alerts(user).filter(subject=subject).select_related("rule")
+    return list(rows.order_by("-raised_at", "-id")[:limit])
+
+
 def open_alert_count(user: User) -> int:
     return visible_alerts(user).filter(state=AlertState.OPEN).count()
 

@@ -724,12 +724,48 @@ def resolve_alert(actor: User, alert: Alert, *, resolution: str) -> Alert:
     return alert
 
 
+def restate_alert(alert: Alert, *, explanation_zh: str, explanation_en: str, facts: dict) -> bool:
+    """More is known of an alert's situation (it ended; a camera named its fault):
+    its explanation and facts say so, on record (inside the caller's transaction).
+    Returns whether anything changed."""
+    _in_transaction()
+    if (alert.facts, alert.explanation_zh, alert.explanation_en) == (
+        facts,
+        explanation_zh,
+        explanation_en,
+    ):
+        return False
+    alert.facts, alert.explanation_zh, alert.explanation_en = facts, explanation_zh, explanation_en
+    alert.save(update_fields=["facts", "explanation_zh", "explanation_en"])
+    record(None, "alert.restated", alert, data={"end": facts.get("end")})
+    return True
+
+
+def disprove_alert(alert: Alert, *, zh: str, en: str, at: datetime | None = None) -> Alert:
+    """Later facts show an alert's situation never happened (inside the caller's
+    transaction): it is resolved with that reason and marked ``disproved`` — also
+    one the system had already closed as over; one a person resolved keeps what
+    they wrote."""
+    _in_transaction()
+    alert.facts = {**(alert.facts or {}), "disproved": True}
+    if alert.state != AlertState.RESOLVED:
+        alert.save(update_fields=["facts"])
+        resolve_automatically([alert], zh=zh, en=en, at=at)
+        return alert
+    if alert.resolved_by_id is None:
+        alert.resolution = f"{zh} / {en}"
+    alert.save(update_fields=["facts", "resolution"])
+    record(None, "alert.disproved", alert, reason=en)
+    return alert
+
+
 def reopen_alert(alert: Alert, *, zh: str, en: str, at: datetime | None = None) -> Alert:
     """An alert the system resolved because the facts no longer showed its
     situation, shown again by later facts (inside the caller's transaction): it
     is open again, told again, with the reason on record."""
     _in_transaction()
     at = at or timezone.now()
+    alert.facts = {k: v for k, v in (alert.facts or {}).items() if k != "disproved"}
     alert.state, alert.resolved_at, alert.resolved_by, alert.resolution = (
         AlertState.OPEN,
         None,
