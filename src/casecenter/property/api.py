@@ -239,4 +239,4 @@ def scan(request: HttpRequest, code: Text(400, 1)):
     found = selectors.lookup(request.auth, labels.read_scan(code))
     if found.item is not None:
         return {"kind": "item", "item": item_out(found.item), "shelf": None}
-    return {"kind": "location", "item": None, "shelf": shelf_out(found.location)}
+    return {"kind": "location", "item": None, "shelf": shelf_out(request.auth, found.location)}

@@ -171,9 +171,20 @@ class Label:
         return png.getvalue()
 
 
-def item_label(item: Item) -> Label:
-    """An item's label: its number, what it is, its case and when it was seized."""
+def item_label(item: Item, *, sealed: bool = False) -> Label:
+    """An item's label: its number, what it is, its case and when it was seized;
+    an item of a secret case printed by a custodian not on it (``sealed``): its
+    number, kind, quantity and seizure date only."""
     quantity = number_format(item.quantity.normalize(), use_l10n=True)
+    if sealed:
+        return Label(
+            code=item.number,
+            title=f"{item.get_category_display()} · {quantity} {item.unit}",
+            lines=(
+                _("Seized %(date)s")
+                % {"date": timezone.localtime(item.seized_at).strftime("%Y-%m-%d %H:%M")},
+            ),
+        )
     return Label(
         code=item.number,
         title=f"{item.get_category_display()} · {quantity} {item.unit}",

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 
 from casecenter.accounts.models import User
-from casecenter.cases import access
 from casecenter.property import selectors, services
 from casecenter.property.models import (
     Appraisal,
@@ -39,7 +38,11 @@ class LocationOut(Schema):
 class ItemOut(Schema):
     id: int
     number: str
-    case_id: int
+    sealed: bool = Field(
+        description="an item of a secret case you keep but are not assigned to: only what "
+        "its custody needs (number, kind, quantity, state, shelf, holder); the rest is empty"
+    )
+    case_id: int | None
     case_number: str
     category: str
     category_label: str
@@ -258,21 +261,25 @@ def location_out(location: Location) -> dict:
 
 
 def item_out(item: Item) -> dict:
+    """An item as a list shows it; a sealed item (``selectors.is_sealed``) without
+    its case, description, place of seizure and seizing officers."""
+    sealed = selectors.is_sealed(item)
     return {
         "id": item.pk,
         "number": item.number,
-        "case_id": item.case_id,
-        "case_number": item.case.number,
+        "sealed": sealed,
+        "case_id": None if sealed else item.case_id,
+        "case_number": "" if sealed else item.case.number,
         "category": item.category,
         "category_label": item.get_category_display(),
-        "description": item.description,
+        "description": "" if sealed else item.description,
         "quantity": str(item.quantity.normalize()),
         "unit": item.unit,
         "state": item.state,
         "state_label": item.get_state_display(),
         "seized_at": item.seized_at,
-        "seized_place": item.seized_place,
-        "seized_by": list(item.seized_by),
+        "seized_place": "" if sealed else item.seized_place,
+        "seized_by": [] if sealed else list(item.seized_by),
         "holder_id": item.holder_id,
         "holder": _name(item.holder),
         "location": location_out(item.location) if item.location_id else None,
@@ -283,7 +290,15 @@ def item_out(item: Item) -> dict:
     }
 
 
-def event_out(event: CustodyEvent) -> dict:
+def event_out(event: CustodyEvent, *, sealed: bool = False) -> dict:
+    """A custody event; of a sealed item without its reason, counterparty and facts."""
+    if sealed:
+        return {
+            **event_out(event),
+            "counterparty": "",
+            "reason": "",
+            "data": {},
+        }
     return {
         "id": event.pk,
         "kind": event.kind,
@@ -302,7 +317,11 @@ def event_out(event: CustodyEvent) -> dict:
     }
 
 
-def appraisal_out(appraisal: Appraisal) -> dict:
+def appraisal_out(appraisal: Appraisal, *, sealed: bool = False) -> dict:
+    """An appraisal; of a sealed item without its question and result (they name
+    what the case is about)."""
+    if sealed:
+        return {**appraisal_out(appraisal), "question": "", "result": ""}
     return {
         "id": appraisal.pk,
         "item_id": appraisal.item_id,
@@ -330,18 +349,31 @@ def photo_out(photo: Photo) -> dict:
     }
 
 
+def clock_out(deadline, person: str, *, sealed: bool) -> dict:
+    """An item's clock with its person as the item's owner is shown (masked
+    without need-to-know); of a sealed item without the case or the person."""
+    out = {**deadline_out(deadline), "person": person or None}
+    if sealed:
+        out |= {"case_id": None, "case_number": None, "reference": "", "party_id": None}
+    return out
+
+
 def item_detail_out(user: User, pk: int) -> dict:
-    """The item as it is now (after a service changed it), with its whole record."""
+    """The item as it is now (after a service changed it), with its whole record;
+    the read is audited (``selectors.read_item``)."""
     item = selectors.get_item(user, pk)
-    owner = selectors.owner_name(user, item, purpose="api")
+    shown = selectors.read_item(user, item, purpose="api")
+    sealed = selectors.is_sealed(item)
     return {
         **item_out(item),
-        "owner": owner or None,
-        "owner_masked": bool(item.owner_id) and not access.may_read_personal(user, item.case),
-        "events": [event_out(e) for e in selectors.events_of(item)],
-        "clocks": [deadline_out(d) for d in selectors.clocks_of(item)],
-        "appraisals": [appraisal_out(a) for a in selectors.appraisals_of(item)],
-        "photos": [photo_out(p) for p in item.photos.select_related("uploaded_by")],
+        "owner": shown.owner or None,
+        "owner_masked": bool(item.owner_id) and not shown.in_full,
+        "events": [event_out(e, sealed=sealed) for e in selectors.events_of(item)],
+        "clocks": [clock_out(d, person, sealed=sealed) for d, person in shown.clocks],
+        "appraisals": [appraisal_out(a, sealed=sealed) for a in selectors.appraisals_of(item)],
+        "photos": []
+        if sealed
+        else [photo_out(p) for p in item.photos.select_related("uploaded_by")],
     }
 
 
@@ -375,6 +407,6 @@ def count_out(count: StockTake) -> dict:
     }
 
 
-def shelf_out(location: Location) -> dict:
-    items = location.items.select_related("case", "holder", "location__room").order_by("number")
+def shelf_out(user: User, location: Location) -> dict:
+    items = selectors.shelf_items(user, location)
     return {"location": location_out(location), "items": [item_out(i) for i in items]}

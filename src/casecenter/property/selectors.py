@@ -6,6 +6,14 @@ move it. Rooms, shelves and counts are the custodians' own. Anything outside
 a user's scope is "not found", exactly like something that does not exist, so
 a scan or a URL never tells what lies beyond it. An owner's name is personal
 data: shown only with need-to-know, and then audited; masked otherwise.
+
+An item of a secret (涉密) case is *sealed* to a custodian not assigned to the
+case: they keep it, so they see what its custody needs — its label number, kind,
+quantity, state, shelf and holder — and nothing that names the case or its
+people (case number, description, where it was seized, owner, the custody
+chain's reasons, clocks' references, photos). Every read of items carries the
+``sealed`` annotation (``_sealed``), so lists, pages, the API, labels and scan
+results all decide from the same flag.
 """
 
 from __future__ import annotations
@@ -13,12 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case as Choose
 
 from casecenter.accounts.models import Organisation, Role, User
 from casecenter.audit.services import record
 from casecenter.cases import access
-from casecenter.cases.models import Case
+from casecenter.cases.models import Assignment, Case
 from casecenter.errors import NotFound
 from casecenter.law import mask_name
 from casecenter.property.models import (
@@ -61,12 +70,35 @@ def _kept_by(user: User) -> Q:
     return kept
 
 
+def _sealed(user: User, items: QuerySet[Item]) -> QuerySet[Item]:
+    """``items`` annotated with ``sealed``: the item's case is secret and the user
+    is not assigned to it (a custodian keeping it; see the module's docstring)."""
+    if not user.is_authenticated:
+        return items.annotate(sealed=Value(True, output_field=BooleanField()))
+    assigned = Assignment.objects.filter(
+        case_id=OuterRef("case_id"), user_id=user.pk, ended_at__isnull=True
+    )
+    secret_not_mine = Q(case__secret=True) & ~Exists(assigned)
+    return items.annotate(
+        sealed=Choose(
+            When(secret_not_mine, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def is_sealed(item: Item) -> bool:
+    """Whether the item was read sealed (an item read without ``_sealed`` is)."""
+    return bool(getattr(item, "sealed", True))
+
+
 def item_scope(user: User) -> QuerySet[Item]:
-    """Every item the user may know exists."""
+    """Every item the user may know exists (annotated with ``sealed``)."""
     if not user.is_authenticated or not user.is_police:
         return Item.objects.none()
     visible = Q(case__in=access.visible_cases(user).values("pk"))
-    return Item.objects.filter(visible | _kept_by(user))
+    return _sealed(user, Item.objects.filter(visible | _kept_by(user)))
 
 
 def item_list(
@@ -81,6 +113,8 @@ def item_list(
 ) -> QuerySet[Item]:
     """Items in scope, filtered; no personal data is in a list."""
     items = item_scope(user).select_related("case", "location__room", "holder")
+    if description or case:  # no search by what a sealed item hides
+        items = items.filter(sealed=False)
     if number:
         items = items.filter(number__icontains=number)
     if description:
@@ -111,23 +145,57 @@ def items_of(case: Case) -> QuerySet[Item]:
     )
 
 
-def owner_name(user: User, item: Item, *, purpose: str = "view") -> str:
-    """The owner's name: in full (and audited) with need-to-know, masked without."""
-    if item.owner_id is None:
-        return ""
-    name = item.owner.person.name
-    basis = access.access_basis(user, item.case)
-    if basis is None:
-        return mask_name(name)
+@dataclass(frozen=True)
+class ItemRecord:
+    """What an item's page and the API's item read show besides the item: the
+    owner's name and the clocks, each person in them masked like the owner."""
+
+    owner: str
+    #: the owner's name is in full (the reader may read the case's personal data)
+    in_full: bool
+    clocks: list[tuple[Deadline, str]]  # each clock with its person, as shown
+
+
+def read_item(user: User, item: Item, *, purpose: str = "view") -> ItemRecord:
+    """The owner and the clocks of an item read by ``user`` — one audit entry per
+    read: ``property.read_owner`` when names are shown in full (need-to-know),
+    ``property.read_item`` when they are masked; either names the clocks shown.
+    A sealed item shows no owner and its clocks no person at all."""
+    basis = None if is_sealed(item) else access.access_basis(user, item.case)
+    clocks = list(clocks_of(item))
+
+    def shown(name: str) -> str:
+        if is_sealed(item) or not name:
+            return ""
+        return name if basis is not None else mask_name(name)
+
+    owner = shown(item.owner.person.name) if item.owner_id else ""
+    rows = [(d, shown(d.party.person.name) if d.party_id else "") for d in clocks]
+    people = sorted({d.party.person_id for d in clocks if d.party_id})
+    data = {"clocks": [d.pk for d in clocks], "sealed": is_sealed(item)}
     with transaction.atomic():
-        record(
-            user,
-            "property.read_owner",
-            item,
-            reason=purpose,
-            data={"basis": basis, "person": item.owner.person_id},
-        )
-    return name
+        if basis is not None and (item.owner_id or people):
+            record(
+                user,
+                "property.read_owner",
+                item,
+                reason=purpose,
+                data={
+                    **data,
+                    "basis": basis,
+                    "person": item.owner.person_id if item.owner_id else None,
+                    "people": people,
+                },
+            )
+        else:
+            record(user, "property.read_item", item, reason=purpose, data=data)
+    return ItemRecord(owner=owner, in_full=basis is not None, clocks=rows)
+
+
+def owner_name(user: User, item: Item, *, purpose: str = "view") -> str:
+    """The owner's name alone (in full with need-to-know, masked without), audited
+    as a read of the item (:func:`read_item`)."""
+    return read_item(user, item, purpose=purpose).owner
 
 
 def events_of(item: Item) -> QuerySet[CustodyEvent]:
@@ -220,9 +288,16 @@ def storage_places(user: User, item: Item) -> QuerySet[Location]:
     return places.select_related("room").order_by("room__code", "shelf", "bin")
 
 
-def shelves_with_items(room: Room) -> list[tuple[Location, list[Item]]]:
+def shelf_items(user: User, location: Location) -> QuerySet[Item]:
+    """What the records say lies on a shelf, annotated with ``sealed`` for ``user``."""
+    return _sealed(
+        user, location.items.select_related("case", "holder", "location__room")
+    ).order_by("number")
+
+
+def shelves_with_items(user: User, room: Room) -> list[tuple[Location, list[Item]]]:
     """Every shelf of the room with what the records say lies on it."""
-    on_shelf = Item.objects.select_related("case").order_by("number")
+    on_shelf = _sealed(user, Item.objects.select_related("case")).order_by("number")
     return [
         (location, list(location.items.all()))
         for location in room.locations.prefetch_related(Prefetch("items", queryset=on_shelf))

@@ -35,13 +35,13 @@ def room_inventory(request: HttpRequest, room_id: Id):
     room = selectors.get_room(request.auth, room_id)
     return {
         "room": room_out(room),
-        "shelves": [shelf_out(loc) for loc in room.locations.select_related("room")],
+        "shelves": [shelf_out(request.auth, loc) for loc in room.locations.select_related("room")],
     }
 
 
 @router.get("/locations/{location_id}", response=ShelfOut)
 def shelf(request: HttpRequest, location_id: Id):
-    return shelf_out(selectors.get_location(request.auth, location_id))
+    return shelf_out(request.auth, selectors.get_location(request.auth, location_id))
 
 
 @router.get("/rooms/{room_id}/stock-takes", response=list[StockTakeOut])

@@ -31,7 +31,7 @@ def room_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "property/room.html",
         {
             "room": room,
-            "shelves": selectors.shelves_with_items(room),
+            "shelves": selectors.shelves_with_items(request.user, room),
             "open_count": selectors.counts_of(room).filter(state=StockTake.State.OPEN).first(),
         },
     )
@@ -41,7 +41,7 @@ def room_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def location_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One shelf's inventory (where scanning a shelf label leads)."""
     location = get_object_or_404_domain(selectors.get_location, request.user, pk)
-    items = location.items.select_related("case").order_by("number")
+    items = selectors.shelf_items(request.user, location)
     return render(request, "property/location.html", {"location": location, "items": items})
 
 

@@ -128,15 +128,19 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (a, AppraisalResultForm(auto_id=f"id_a{a.pk}_%s") if may_result else None)
         for a in selectors.appraisals_of(item)
     ]
+    shown = selectors.read_item(user, item)
+    sealed = selectors.is_sealed(item)
+    events = [(e, *_sides(e), [] if sealed else _event_words(e)) for e in selectors.events_of(item)]
     return render(
         request,
         "property/item.html",
         {
             "item": item,
-            "owner": selectors.owner_name(user, item),
+            "sealed": sealed,
+            "owner": shown.owner,
             "case_visible": cases.case_list(user).filter(pk=item.case_id).exists(),
-            "events": [(e, *_sides(e), _event_words(e)) for e in selectors.events_of(item)],
-            "clocks": selectors.clocks_of(item),
+            "events": events,
+            "clocks": shown.clocks,
             "appraisals": appraisals,
             "appraisal_form": move_form("appraisal", user, item),
             "photos": item.photos.order_by("uploaded_at", "id"),
@@ -249,7 +253,9 @@ def photo_file(request: HttpRequest, pk: int) -> HttpResponse:
     photo = Photo.objects.filter(pk=pk).first()
     if photo is None:
         raise Http404
-    get_object_or_404_domain(selectors.get_item, request.user, photo.item_id)
+    item = get_object_or_404_domain(selectors.get_item, request.user, photo.item_id)
+    if selectors.is_sealed(item):
+        raise Http404  # a sealed item's photos are not its custodian's to see
     return images.response(photo.file, photo.content_type)
 
 
@@ -257,7 +263,9 @@ def photo_file(request: HttpRequest, pk: int) -> HttpResponse:
 def item_label(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404_domain(selectors.get_item, request.user, pk)
     return render(
-        request, "property/label.html", {"item": item, "labels": [labels.item_label(item)]}
+        request,
+        "property/label.html",
+        {"item": item, "labels": [labels.item_label(item, sealed=selectors.is_sealed(item))]},
     )
 
 
