@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "casecenter.assistance",
     "casecenter.web",
     "casecenter.demo",
+    "axes",  # lockout after failed logins (accounts.lockout)
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "casecenter.accounts.middleware.SessionPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "casecenter.urls"
@@ -136,10 +139,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+_PASSWORD_VALIDATION = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": f"{_PASSWORD_VALIDATION}.UserAttributeSimilarityValidator"},
+    {"NAME": f"{_PASSWORD_VALIDATION}.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": f"{_PASSWORD_VALIDATION}.CommonPasswordValidator"},
+    {"NAME": f"{_PASSWORD_VALIDATION}.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -148,7 +153,48 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SESSION_COOKIE_AGE = 8 * 3600  # one shift
+# Sessions end after this long without the user doing anything (background
+# requests such as the alert stream do not count) and this long after login
+# whatever happens (accounts.middleware.SessionPolicyMiddleware).
+CASECENTER_SESSION_IDLE_MINUTES = int(os.environ.get("CASECENTER_SESSION_IDLE_MINUTES", "30"))
+CASECENTER_SESSION_MAX_HOURS = int(os.environ.get("CASECENTER_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = CASECENTER_SESSION_MAX_HOURS * 3600  # the server-side limit decides
+# API bearer tokens stop working this many days after they were issued.
+CASECENTER_API_TOKEN_DAYS = int(os.environ.get("CASECENTER_API_TOKEN_DAYS", "90"))
+
+# Lockout (django-axes): after CASECENTER_LOCKOUT_FAILURES failed logins for one
+# account, or from one client address, within the cool-off, logins are refused
+# for CASECENTER_LOCKOUT_MINUTES, doubled at each new lockout of the same
+# account or address within a week, up to CASECENTER_LOCKOUT_MAX_HOURS.
+CASECENTER_LOCKOUT_FAILURES = int(os.environ.get("CASECENTER_LOCKOUT_FAILURES", "5"))
+CASECENTER_LOCKOUT_MINUTES = int(os.environ.get("CASECENTER_LOCKOUT_MINUTES", "15"))
+CASECENTER_LOCKOUT_MAX_HOURS = int(os.environ.get("CASECENTER_LOCKOUT_MAX_HOURS", "24"))
+# The addresses of reverse proxies whose X-Forwarded-For header is believed
+# (comma-separated). Empty: the client address is the connection's (REMOTE_ADDR).
+CASECENTER_TRUSTED_PROXIES = [
+    a.strip() for a in os.environ.get("CASECENTER_TRUSTED_PROXIES", "").split(",") if a.strip()
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = CASECENTER_LOCKOUT_FAILURES
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_COOLOFF_TIME = "casecenter.accounts.lockout.cool_off"
+AXES_LOCKOUT_CALLABLE = "casecenter.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "casecenter.accounts.lockout.client_address"
+AXES_USERNAME_CALLABLE = "casecenter.accounts.lockout.login_username"
+# a refused attempt during a lockout neither counts nor extends it: the user is
+# told when to come back, and that time holds
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# each attempt row expires on its own clock: a short cool-off computed for one
+# request must not delete the rows of a longer lockout of another account
+AXES_USE_ATTEMPT_EXPIRATION = True
+# a success does not wipe the address's failures: one address could otherwise
+# spray many accounts between logins to its own
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ADMIN = False  # unlocking goes through accounts.services.unlock_account (audited)
+AXES_VERBOSE = False
 
 # --- i18n ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

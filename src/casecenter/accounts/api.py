@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from casecenter.accounts.models import Organisation, User
-from casecenter.accounts.services import issue_api_token, revoke_api_token
-from casecenter.audit.services import record
+from casecenter.accounts.models import ApiToken, Organisation, User
+from casecenter.accounts.services import is_account_admin, issue_api_token, revoke_api_token
 from casecenter.errors import NotFound, PermissionDenied
 from casecenter.schema import Id, Text
 
@@ -44,7 +45,22 @@ class TokenIn(Schema):
 class TokenOut(Schema):
     token: str
     token_id: int
+    expires_at: datetime
     user: UserOut
+
+
+class TokenInfo(Schema):
+    """A token as listed: never its secret, only what tells it apart."""
+
+    id: int
+    user_id: int
+    username: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+    revoked_at: datetime | None
 
 
 def user_out(user: User) -> dict:
@@ -61,24 +77,61 @@ def user_out(user: User) -> dict:
 
 @router.post("/auth/token", auth=None, response={201: TokenOut}, tags=["auth"])
 def create_token(request: HttpRequest, payload: TokenIn):
-    """Exchange a username and password for a bearer token (shown once)."""
+    """Exchange a username and password for a bearer token (shown once).
+
+    Failed attempts count towards the lockout like the login form's; a locked
+    account or address gets 429 ``auth.locked_out`` with ``Retry-After``.
+    """
+    # 1. the password (axes refuses a locked-out account here, before checking it;
+    #    the failure is noted by accounts.signals)
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
-        with transaction.atomic():
-            record(
-                None,
-                "account.login_failed",
-                data={"username": payload.username[:150], "via": "api"},
-            )
         raise PermissionDenied("auth.failed", "用户名或密码错误。", "Wrong username or password.")
+    # 2. (further factors go here, before anything is issued)
+    # 3. the login is noted like any other, then the token is issued
+    user_logged_in.send(sender=user.__class__, request=request, user=user, via="api")
     token, secret = issue_api_token(user, name=payload.name)
-    return Status(201, {"token": secret, "token_id": token.pk, "user": user_out(user)})
+    return Status(
+        201,
+        {
+            "token": secret,
+            "token_id": token.pk,
+            "expires_at": token.expires_at,
+            "user": user_out(user),
+        },
+    )
+
+
+def _token_info(token: ApiToken) -> dict:
+    return {
+        "id": token.pk,
+        "user_id": token.user_id,
+        "username": token.user.username,
+        "name": token.name,
+        "prefix": token.prefix,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+@router.get("/auth/tokens", response=list[TokenInfo], tags=["auth"])
+def list_tokens(request: HttpRequest, user_id: int | None = None):
+    """Your tokens; an administrator sees everyone's (or one user's, ``user_id``)."""
+    tokens = ApiToken.objects.select_related("user").order_by("-created_at")
+    if is_account_admin(request.auth):
+        if user_id is not None:
+            tokens = tokens.filter(user_id=user_id)
+    else:
+        tokens = tokens.filter(user=request.auth)
+    return [_token_info(t) for t in tokens[:500]]
 
 
 @router.delete("/auth/token/{token_id}", response={204: None}, tags=["auth"])
 def delete_token(request: HttpRequest, token_id: Id):
-    """Revoke one of your own tokens."""
-    token = request.auth.api_tokens.filter(pk=token_id, revoked_at__isnull=True).first()
+    """Revoke one of your own tokens (an administrator: anyone's)."""
+    token = ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True).first()
     if token is None:
         raise NotFound("token.not_found", "令牌不存在。", "No such token.")
     revoke_api_token(request.auth, token)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -125,6 +127,12 @@ class User(AbstractUser):
     display_name = models.CharField(_("name"), max_length=100, blank=True)
     badge_number = models.CharField(_("badge number"), max_length=20, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
+    #: set by an administrator's password reset: every page leads to the
+    #: password change until the user chose their own (accounts.middleware)
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    #: raised to end every session of the user at once (logout, disable): it is
+    #: part of the session auth hash Django checks on every request
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -132,6 +140,22 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    # Django keeps a hash of the password in each session and drops a session
+    # whose hash no longer matches (django.contrib.auth.get_user). Mixing the
+    # session generation into it ends every session of the user, on every
+    # device, when the generation is raised, with no table of sessions to scan.
+    def _session_hash(self, secret: str | None) -> str:
+        key_salt = "casecenter.accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(None)
+
+    def get_session_auth_fallback_hash(self):
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret)
 
     @property
     def is_police(self) -> bool:
@@ -160,6 +184,8 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    #: after this moment the token authenticates nobody (CASECENTER_API_TOKEN_DAYS)
+    expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -167,6 +193,32 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Lockout(models.Model):
+    """One lockout (账户锁定) of an account or of a client address.
+
+    django-axes counts the failed logins; this row remembers that a lockout
+    happened, so that the next one lasts longer (``accounts.lockout``), until an
+    administrator unlocks (``unlocked_at``) or the memory window passes.
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "username", _("Account")
+        ADDRESS = "ip_address", _("Client address")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    username = models.CharField(max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    locked_at = models.DateTimeField()
+    duration = models.DurationField()
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "locked_at"], name="lockout_username"),
+            models.Index(fields=["ip_address", "locked_at"], name="lockout_address"),
+        ]
 
 
 class NumberSeries(models.Model):

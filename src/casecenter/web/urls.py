@@ -16,7 +16,9 @@ urlpatterns = [
         ),
         name="login",
     ),
+    # logging out ends every session of the user (accounts.signals)
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("casecenter.accounts.urls")),
     path("incidents/", include("casecenter.incidents.urls")),
     path("cases/", include("casecenter.cases.urls")),
     path("p/", include("casecenter.portal.urls")),
