@@ -175,7 +175,7 @@ def live_map(request: HttpRequest, code: Text(40, 1)):
                     {
                         "stay_id": p.stay.pk,
                         "name": p.name,
-                        "case_number": p.stay.case.number,
+                        "case_number": p.case_number,
                         "since": p.since,
                         "minutes_in_area": p.minutes_in_area,
                         "alerts": p.alerts,

@@ -2,7 +2,9 @@
 
 Who sees names: the center's own staff (custody staff, commander) and whoever
 reads the case's personal data (its officers and supervisors). Everyone else
-sees masked names. Opening the map or a stay writes an audit entry.
+sees masked names. Opening the map or a stay writes an audit entry; the map's
+entry (the list of the people in the area) names the stays it showed, and which
+of them by name — one entry per read of the list, not one per person.
 """
 
 from __future__ import annotations
@@ -62,6 +64,14 @@ class Person:
     alerts: int
     #: the summons or detention clock the arrival started (``AREA_CLOCKS``)
     clock: Deadline | None = None
+    #: the name is shown in full (``sees_names``)
+    named: bool = False
+
+    @property
+    def case_number(self) -> str:
+        """The case's number; a secret case's only to those who see the name."""
+        case = self.stay.case
+        return case.number if self.named or not case.secret else ""
 
     @property
     def clock_left(self) -> timedelta | None:
@@ -144,21 +154,20 @@ def center_map(user: User, center: Organisation, *, audit: bool = False) -> Cent
             continue
         stay = p.stay
         name = stay.party.person.name
+        named = sees_names(user, stay)
         view.people.append(
             Person(
                 stay=stay,
-                name=name if sees_names(user, stay) else law.mask_name(name),
+                name=name if named else law.mask_name(name),
                 since=p.entered_at,
                 minutes_in_area=int((now - stay.entered_at).total_seconds() // 60),
                 alerts=by_stay.get(stay.pk, 0),
                 clock=clocks.get(stay.measure_id),
+                named=named,
             )
         )
     in_area = Stay.objects.filter(center=center, exited_at__isnull=True).count()
-    if audit:
-        with transaction.atomic():
-            record(user, "custody.map_viewed", center, data={"in_area": in_area})
-    return CenterMap(
+    found = CenterMap(
         center=center,
         zones=list(views.values()),
         alerts=open_alerts,
@@ -166,6 +175,28 @@ def center_map(user: User, center: Organisation, *, audit: bool = False) -> Cent
         height=max([z.y + z.h for z in zones] or [60]),
         in_area=in_area,
     )
+    if audit:
+        audit_map(user, found)
+    return found
+
+
+def shown_on(view: CenterMap) -> tuple[list[int], list[int]]:
+    """The stays a map shows, and those of them shown by name (ids, sorted)."""
+    people = [p for z in view.zones for p in z.people]
+    return sorted(p.stay.pk for p in people), sorted(p.stay.pk for p in people if p.named)
+
+
+def audit_map(user: User, view: CenterMap) -> None:
+    """One audit entry for one read of the people in the area: the stays shown
+    and those shown by name."""
+    stays, named = shown_on(view)
+    with transaction.atomic():
+        record(
+            user,
+            "custody.map_viewed",
+            view.center,
+            data={"in_area": view.in_area, "stays": stays, "named": named},
+        )
 
 
 #: The clocks that bound a person's time in the area: the summons' duration, the

@@ -26,7 +26,13 @@ def live_map(request: HttpRequest) -> HttpResponse:
     """The floor plan: who is where, for how long, recording state, alerts (polls itself)."""
     center = get_object_or_404_domain(selectors.get_center, request.user, request.GET.get("center"))
     partial = request.headers.get("HX-Request") == "true"
-    view = selectors.center_map(request.user, center, audit=not partial)
+    view = selectors.center_map(request.user, center)
+    # the page's read is audited; its polls when they show other people than the
+    # read audited last in this session (no entry every few seconds for the same list)
+    shown = f"{center.pk}:{selectors.shown_on(view)}"
+    if not partial or request.session.get("custody-map-audited") != shown:
+        selectors.audit_map(request.user, view)
+        request.session["custody-map-audited"] = shown
     template = "custody/_map.html" if partial else "custody/map.html"
     return render(
         request,

@@ -6,9 +6,10 @@ lawyer, indictment, hearing, judgment). What a user may not see is 404."""
 from __future__ import annotations
 
 import tempfile
+from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import File, Router, Status, UploadedFile
+from ninja import File, Path, Router, Status, UploadedFile
 
 from casecenter.accounts.models import Organisation, OrganisationKind, User
 from casecenter.cases import selectors as cases
@@ -27,6 +28,8 @@ from casecenter.exchange.schemas import (
     PackageDetailOut,
     PackageOut,
     ReasonsIn,
+    RevealIn,
+    RevealOut,
     SendIn,
     VerdictOut,
     matter_detail_out,
@@ -78,6 +81,22 @@ def read_package(request: HttpRequest, package_id: Id):
     """A package: its signed manifest (the bytes as signed), entries with their
     SHA-256, the people it names, its verification and clocks. Audited."""
     return package_detail_out(selectors.read_package(request.auth, package_id))
+
+
+@router.post("/packages/{package_id}/people/{index}/reveal", response=RevealOut)
+def reveal_package_person(
+    request: HttpRequest,
+    package_id: Id,
+    index: Annotated[int, Path(ge=0, le=999)],
+    payload: RevealIn,
+):
+    """The full ID number or phone of the ``index``-th person (0-based) the package
+    names, for a stated purpose: one audited read per value."""
+    package = selectors.get_package(request.auth, package_id)
+    value = selectors.reveal_person(
+        request.auth, package=package, index=index, field=payload.field, purpose=payload.purpose
+    )
+    return {"field": payload.field, "value": value}
 
 
 @router.post("/packages/{package_id}/receive", response=PackageOut)
@@ -161,6 +180,22 @@ def list_matters(request: HttpRequest, state: Text(10) = ""):
 def read_matter(request: HttpRequest, matter_id: Id):
     """A matter with the people its package named, its dossier and clocks. Audited."""
     return matter_detail_out(selectors.read_matter(request.auth, matter_id))
+
+
+@router.post("/matters/{matter_id}/people/{index}/reveal", response=RevealOut)
+def reveal_matter_person(
+    request: HttpRequest,
+    matter_id: Id,
+    index: Annotated[int, Path(ge=0, le=999)],
+    payload: RevealIn,
+):
+    """The full ID number or phone of the ``index``-th person (0-based) of the
+    matter, for a stated purpose: one audited read per value."""
+    matter = selectors.get_matter(request.auth, matter_id)
+    value = selectors.reveal_person(
+        request.auth, matter=matter, index=index, field=payload.field, purpose=payload.purpose
+    )
+    return {"field": payload.field, "value": value}
 
 
 def _matter_response(request: HttpRequest, matter_id: int):

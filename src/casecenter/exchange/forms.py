@@ -37,6 +37,15 @@ class SendForm(forms.Form):
     )
 
 
+class RevealForm(forms.Form):
+    """Ask for a person's full ID number or phone, saying why (audited)."""
+
+    field = forms.ChoiceField(
+        label=_("value"), choices=[("id_number", _("ID number")), ("phone", _("Phone"))]
+    )
+    purpose = forms.CharField(label=_("what for"), min_length=4, max_length=500)
+
+
 class ReasonsForm(forms.Form):
     reasons = forms.CharField(
         label=_("reasons"),

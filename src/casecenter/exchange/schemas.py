@@ -10,7 +10,7 @@ from ninja import Field, Schema
 
 from casecenter.exchange.manifest import Verdict
 from casecenter.exchange.models import Matter, Package
-from casecenter.exchange.selectors import MatterView, PackageView
+from casecenter.exchange.selectors import MatterView, PackageView, masked_manifest
 from casecenter.schema import Id, Text, Timestamp
 from casecenter.supervision.models import Deadline
 
@@ -85,9 +85,23 @@ class EntryOut(Schema):
 class PackageDetailOut(PackageOut):
     entries: list[EntryOut]
     people: list[dict[str, Any]]
-    manifest: str = Field(description="the signed bytes, exactly as signed (UTF-8)")
+    manifest: str = Field(
+        description="the signed manifest with its people's ID numbers and phones masked "
+        "(the exact signed bytes are in the package's zip, an audited export; a full value "
+        "through POST …/people/{index}/reveal)"
+    )
     signature: str
     clocks: list[ClockOut]
+
+
+class RevealIn(Schema):
+    field: Literal["id_number", "phone"]
+    purpose: Text(500, 4) = Field(description="what the full value is needed for (audited)")
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
 
 
 class SendIn(Schema):
@@ -232,7 +246,7 @@ def package_detail_out(view: PackageView) -> dict[str, Any]:
         **package_out(view.package),
         "entries": view.manifest.get("entries", []),
         "people": view.people,
-        "manifest": view.package.manifest,
+        "manifest": masked_manifest(view.package.manifest),
         "signature": view.package.signature,
         "clocks": [clock_out(d) for d in view.clocks],
     }

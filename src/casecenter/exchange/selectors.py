@@ -1,6 +1,13 @@
 """Reads of the exchange: an organisation's inbox and outbox, a package with its
 manifest, its matters. A package's manifest and a matter's people are personal
-data: those reads are audited. Anything a user may not see is "not found"."""
+data: those reads are audited. Anything a user may not see is "not found".
+
+The ID numbers and phones a package carries are shown masked — on the package
+and matter pages and in the API, the manifest's text included — to everyone who
+reads the package (the partner organisations: procuratorate, court, legal aid,
+lawyers, detention centre; and the police). Whoever needs a full value asks for
+it with a reason (``reveal_person``): one audited read per value. The exact
+signed bytes go out only in the package's zip, itself an audited export."""
 
 from __future__ import annotations
 
@@ -14,9 +21,10 @@ from django.db.models import Q, QuerySet
 from casecenter.accounts.models import User
 from casecenter.audit.services import record
 from casecenter.cases.access import readable_cases
-from casecenter.errors import NotFound
+from casecenter.errors import InvalidInput, NotFound
 from casecenter.exchange import services
 from casecenter.exchange.models import Matter, Package, PackageState
+from casecenter.law import mask_id_number, mask_phone
 from casecenter.supervision.models import Deadline
 
 #: inbox order: what waits for this organisation first
@@ -76,10 +84,32 @@ def get_package(user: User, pk: int) -> Package:
     return package
 
 
+#: the fields of a person a package names that are shown masked, and their masks
+MASKED_FIELDS = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+def masked_person(person: dict[str, Any]) -> dict[str, Any]:
+    """A person as a package names them, with ID number and phone masked."""
+    return {
+        k: MASKED_FIELDS[k](v) if k in MASKED_FIELDS and isinstance(v, str) else v
+        for k, v in person.items()
+    }
+
+
+def masked_manifest(text: str) -> str:
+    """A manifest's text with its people's ID numbers and phones masked."""
+    data = json.loads(text)
+    extra = data.get("extra")
+    if isinstance(extra, dict) and isinstance(extra.get("people"), list):
+        extra["people"] = [masked_person(p) if isinstance(p, dict) else p for p in extra["people"]]
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
 @dataclass
 class PackageView:
     package: Package
     manifest: dict[str, Any]
+    #: the people it names, ID numbers and phones masked
     people: list[dict[str, Any]]
     may_receive: bool
     #: the receiver's clocks on it (signature) and on the matter it opened
@@ -101,7 +131,7 @@ def read_package(user: User, pk: int) -> PackageView:
     return PackageView(
         package=package,
         manifest=manifest,
-        people=list(manifest.get("extra", {}).get("people", [])),
+        people=[masked_person(p) for p in manifest.get("extra", {}).get("people", [])],
         may_receive=services.may_receive(user, package),
         clocks=clocks,
     )
@@ -120,6 +150,7 @@ def matters(user: User, *, state: str = "") -> QuerySet[Matter]:
 @dataclass
 class MatterView:
     matter: Matter
+    #: the people its package named, ID numbers and phones masked
     people: list[dict[str, Any]]
     packages_in: list[Package]
     packages_out: list[Package]
@@ -141,7 +172,7 @@ def read_matter(user: User, pk: int) -> MatterView:
         record(user, "exchange.matter_read", matter, data={"number": matter.number})
     return MatterView(
         matter=matter,
-        people=json.loads(matter.people or "[]"),
+        people=[masked_person(p) for p in json.loads(matter.people or "[]")],
         packages_in=list(matter.packages.select_related("sender").order_by("received_at")),
         packages_out=list(matter.packages_sent.select_related("receiver").order_by("sent_at")),
         clocks=list(
@@ -153,6 +184,58 @@ def read_matter(user: User, pk: int) -> MatterView:
         ),
         may_work=services.may_work(user, matter),
     )
+
+
+def reveal_person(
+    user: User,
+    *,
+    index: int,
+    field: str,
+    purpose: str,
+    package: Package | None = None,
+    matter: Matter | None = None,
+) -> str:
+    """The full ``field`` (``id_number`` or ``phone``) of the ``index``-th person
+    (0-based) a package, or a matter, names — a deliberate read with its purpose,
+    one audit entry per value. The caller got ``package`` through
+    :func:`get_package` or ``matter`` through :func:`get_matter` (so the reader
+    may read it)."""
+    if field not in MASKED_FIELDS:
+        raise InvalidInput(
+            "exchange.reveal_field",
+            "只能查看身份证号或电话。",
+            "Only an ID number or a phone is revealed.",
+        )
+    purpose = (purpose or "").strip()
+    if len(purpose) < 4 or not any(ch.isalnum() for ch in purpose):
+        raise InvalidInput(
+            "exchange.reveal_purpose",
+            "请说明查看完整信息的用途。",
+            "Say what you need the full value for.",
+        )
+    if package is not None:
+        people = json.loads(package.manifest).get("extra", {}).get("people", [])
+        target: Package | Matter = package
+    elif matter is not None:
+        people = json.loads(matter.people or "[]")
+        target = matter
+    else:  # pragma: no cover - a programming error
+        raise TypeError("reveal_person needs a package or a matter")
+    person = people[index] if 0 <= index < len(people) else None
+    value = person.get(field) if isinstance(person, dict) else None
+    if not value or not isinstance(value, str):
+        raise NotFound(
+            "exchange.reveal_none", "该人员没有此项信息。", "That person has no such value."
+        )
+    with transaction.atomic():
+        record(
+            user,
+            "exchange.reveal_person",
+            target,
+            reason=purpose,
+            data={"field": field, "index": index, "role": person.get("role", "")},
+        )
+    return value
 
 
 def _stage_subjects(matter: Matter) -> list[str]:

@@ -34,6 +34,7 @@ from casecenter.exchange.forms import (
     MeetingForm,
     OutcomeForm,
     ReasonsForm,
+    RevealForm,
     SendForm,
     VerifyFileForm,
 )
@@ -86,6 +87,39 @@ def _package_page(pk: int) -> str:
 
 @login_required
 def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _package_response(request, pk)
+
+
+def _reveal(request: HttpRequest, index: int, **source: Any) -> dict[tuple[int, str], str]:
+    """The value a reveal form asked for, as ``{(index, field): value}`` for the page
+    (an error message and nothing when the form is wrong or the value is missing)."""
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say what you need the full value for."))
+        return {}
+    field = form.cleaned_data["field"]
+    try:
+        value = selectors.reveal_person(
+            request.user, index=index, field=field, purpose=form.cleaned_data["purpose"], **source
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return {}
+    return {(index, field): value}
+
+
+@login_required
+@require_POST
+def package_reveal(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """A person's full ID number or phone on the package's page: shown once, in the
+    response to the POST that asked for it (audited), never kept in the session."""
+    package = get_object_or_404_domain(selectors.get_package, request.user, pk)
+    return _package_response(request, pk, _reveal(request, index, package=package))
+
+
+def _package_response(
+    request: HttpRequest, pk: int, revealed: dict[tuple[int, str], str] | None = None
+) -> HttpResponse:
     view = get_object_or_404_domain(selectors.read_package, request.user, pk)
     package = view.package
     verdict = request.session.pop(f"verdict-{pk}", None)
@@ -105,9 +139,20 @@ def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_resend": sender_side
             and package.state in (PackageState.RETURNED, PackageState.REFUSED)
             and not hasattr(package, "superseded_by"),
+            "people": _people_rows(view.people, revealed or {}),
             "now": timezone.now(),
         },
     )
+
+
+def _people_rows(people: list[dict], revealed: dict[tuple[int, str], str]) -> list[dict]:
+    """The people as the page lists them: masked, but for a value just revealed."""
+    rows = []
+    for n, person in enumerate(people):
+        shown = {f: revealed.get((n, f), person.get(f, "")) for f in selectors.MASKED_FIELDS}
+        full = {f for f in selectors.MASKED_FIELDS if (n, f) in revealed}
+        rows.append({**person, **shown, "index": n, "revealed": full})
+    return rows
 
 
 @login_required
@@ -243,6 +288,20 @@ def _matter_page(pk: int) -> str:
 
 @login_required
 def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _matter_response(request, pk)
+
+
+@login_required
+@require_POST
+def matter_reveal(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """A person's full ID number or phone on the matter's page (audited, shown once)."""
+    matter = get_object_or_404_domain(selectors.get_matter, request.user, pk)
+    return _matter_response(request, pk, _reveal(request, index, matter=matter))
+
+
+def _matter_response(
+    request: HttpRequest, pk: int, revealed: dict[tuple[int, str], str] | None = None
+) -> HttpResponse:
     view = get_object_or_404_domain(selectors.read_matter, request.user, pk)
     matter = view.matter
     details = matter.details or {}
@@ -279,6 +338,7 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sources": {p.number: p.pk for p in view.packages_in},
             "lawyer_met": lawyer_met,
             "forms": forms,
+            "people": _people_rows(view.people, revealed or {}),
             "now": timezone.now(),
         },
     )

@@ -123,7 +123,7 @@ def _organisation(pk: int) -> Organisation:
 
 
 def _read(request: HttpRequest, pk: int) -> dict[str, Any]:
-    return track_out(selectors.timeline(selectors.get_track(request.auth, pk)))
+    return track_out(selectors.timeline(selectors.read_track(request.auth, pk, via="api")))
 
 
 @router.get("/", response=DashboardOut)

@@ -1,9 +1,14 @@
 """Reads of the fast track: which tracks a user may follow, a track's stage-by-stage
 timeline (planned vs actual) and the dashboard's figures.
 
-The police follow the tracks of the cases they may see; a partner organisation's
-people the tracks their organisation holds a matter of. The shared record names
-the case by number and title only: no one's personal data is on it.
+Who follows a track (need-to-know, the same rule on the page and the API): the
+police who read its case's personal data (``cases.access``: its officers, its
+supervisors, a break-glass grant), and a partner organisation's working role
+whose organisation holds a matter of the track. Anyone else — an officer of the
+station not on the case, a prosecutor of another procuratorate — is told "not
+found", as if it did not exist: the track's title names the defendant and its
+stages the judgment. The shared record names the case by number and title only;
+each read of a track and of the dashboard is audited (one entry per read).
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casecenter import law
 from casecenter.accounts.models import User
-from casecenter.cases.access import visible_cases
+from casecenter.audit.services import record
+from casecenter.cases import access
 from casecenter.errors import NotFound
 from casecenter.exchange import services as exchange
 from casecenter.exchange.models import Matter
@@ -29,7 +36,11 @@ def visible_tracks(user: User) -> QuerySet[FastTrack]:
     if not user.is_authenticated or not user.organisation_id:
         return FastTrack.objects.none()
     if user.is_police:
-        return FastTrack.objects.filter(case__in=visible_cases(user))
+        granted = Q(
+            case__access_grants__user=user, case__access_grants__expires_at__gt=timezone.now()
+        )
+        on_case = Q(case__in=access.readable_cases(user).values("pk"))
+        return FastTrack.objects.filter(on_case | granted).distinct()
     if exchange.is_partner_worker(user, user.organisation_id):
         held = Matter.objects.filter(organisation_id=user.organisation_id).values("fast_track_id")
         return FastTrack.objects.filter(pk__in=held)
@@ -45,6 +56,27 @@ def get_track(user: User, pk: int) -> FastTrack:
     track = _with_stages(visible_tracks(user)).filter(pk=pk).first()
     if track is None:
         raise NotFound("fast_track.not_found", "速裁案件不存在。", "No such fast track.")
+    return track
+
+
+def basis(user: User, track: FastTrack) -> str:
+    """Why ``user`` follows ``track``, for the audit entry."""
+    if user.is_police:
+        return access.access_basis(user, track.case) or "none"
+    return "matter"
+
+
+def read_track(user: User, pk: int, *, via: str = "page") -> FastTrack:
+    """A track as its page and the API show it: audited."""
+    track = get_track(user, pk)
+    with transaction.atomic():
+        record(
+            user,
+            "fast_track.read",
+            track,
+            reason=via,
+            data={"case_number": track.case_number, "basis": basis(user, track)},
+        )
     return track
 
 
@@ -143,6 +175,13 @@ def dashboard(user: User, *, state: str = "") -> Dashboard:
         rows = rows.filter(state=state)
     now = timezone.now()
     timelines = [timeline(t, now) for t in rows.order_by("-captured_at", "-id")[:500]]
+    with transaction.atomic():  # one entry per read of the list: the tracks it showed
+        record(
+            user,
+            "fast_track.listed",
+            None,
+            data={"tracks": [t.track.pk for t in timelines], "state": state},
+        )
     judged = [
         t for t in timelines if any(r.stage.code == "judgment" and r.done_hours for r in t.rows)
     ]

@@ -59,7 +59,7 @@ def _police_steps(request: HttpRequest, track: FastTrack) -> dict:
 
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    track = get_object_or_404_domain(selectors.get_track, request.user, pk)
+    track = get_object_or_404_domain(selectors.read_track, request.user, pk)
     police = request.user.is_police
     matter = None if police else selectors.partner_matter(request.user, track)
     waiting = exchange.inbox(request.user).filter(fast_track=track, state=PackageState.SENT)

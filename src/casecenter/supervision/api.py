@@ -338,7 +338,8 @@ def review(request: HttpRequest, filters: Query[DeadlineFilter]):
     rows = selectors.open_clocks(
         request.auth, officer=filters.officer, rule=filters.rule, case=filters.case
     )
-    return [deadline_out(d) for d in rows[filters.offset : filters.offset + filters.limit]]
+    shown = rows[filters.offset : filters.offset + filters.limit]
+    return [deadline_out(d) for d in selectors.audit_review(request.auth, shown, via="api")]
 
 
 @router.post("/deadlines/{deadline_id}/extend", response=DeadlineOut)

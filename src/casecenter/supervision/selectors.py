@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import (
     Case,
     CharField,
@@ -22,7 +23,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, RowNumber
 
-from casecenter.accounts.models import PARTNER_ROLES, POLICE_ROLES, Organisation, User
+from casecenter.accounts.models import PARTNER_ROLES, POLICE_ROLES, Organisation, Role, User
+from casecenter.audit.services import record
 from casecenter.cases.access import SUPERVISING_ROLES
 from casecenter.errors import NotFound
 from casecenter.supervision import timers
@@ -269,8 +271,11 @@ def deadline_review(
         mine = Q(case__isnull=True, organisation_id=user.organisation_id)
     elif user.role in POLICE_ROLES:
         mine = _assigned(user, "case__")
-        if user.role in SUPERVISING_ROLES:
+        if user.role == Role.CASE_MANAGEMENT:  # as ``cases.access.is_supervising``
+            mine |= Q(case__organisation_id=user.organisation_id, case__secret=False)
+        elif user.role in SUPERVISING_ROLES:
             mine |= _scope(user, "case__") & Q(case__secret=False)
+        if user.role in SUPERVISING_ROLES:
             mine |= Q(case__isnull=True) & _scope(user, "")
     else:
         return Deadline.objects.none()
@@ -321,6 +326,27 @@ def open_clocks(
     )
     urgency = Case(When(state=DeadlineState.BREACHED, then=Value(0)), default=Value(1))
     return rows.annotate(urgency=urgency).order_by("urgency", "due_at", "id")
+
+
+def audit_review(user: User, shown: Iterable[Deadline], *, via: str) -> list[Deadline]:
+    """One audit entry for one read of the deadline review (F6.3): the clocks shown
+    (ids), the cases and the people they name. One entry per page read, not one per
+    row: the log tells who saw which clocks without growing with the list's length.
+    Returns the clocks shown, as a list."""
+    rows = list(shown)
+    with transaction.atomic():
+        record(
+            user,
+            "supervision.deadlines_read",
+            None,
+            reason=via,
+            data={
+                "deadlines": [d.pk for d in rows],
+                "cases": sorted({d.case_id for d in rows if d.case_id}),
+                "people": sorted({d.party.person_id for d in rows if d.party_id}),
+            },
+        )
+    return rows
 
 
 def get_deadline(user: User, pk: int) -> Deadline:

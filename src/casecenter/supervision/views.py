@@ -184,6 +184,7 @@ def deadline_review_view(request: HttpRequest) -> HttpResponse:
     officer = _number(f["officer"]) or None
     rows = selectors.open_clocks(request.user, officer=officer, rule=f["rule"], case=f["case"])
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.audit_review(request.user, page.object_list, via="page")
     template = "supervision/_review_rows.html" if request.htmx else "supervision/review.html"
     return render(
         request,
