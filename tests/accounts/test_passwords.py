@@ -125,3 +125,16 @@ def test_reset_refuses_a_weak_password(officers, make_user):
 
     with pytest.raises(InvalidInput):
         reset_password(make_user("root", Role.ADMIN), officers["lead"], "12345678")
+
+
+def test_reset_from_the_command_line_forces_a_change(officers, monkeypatch):
+    import getpass
+
+    from django.core.management import call_command
+
+    typed = iter(["temporary tulip 4471", "temporary tulip 4471"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(typed))  # the terminal
+    call_command("resetpassword", "lead")
+    lead = User.objects.get(username="lead")
+    assert lead.must_change_password and lead.check_password("temporary tulip 4471")
+    assert AuditEntry.objects.get(action="account.password_reset").actor_id is None
