@@ -24,6 +24,42 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def mfa_outside_its_tests(request, settings, monkeypatch):
+    """MFA is on with its real requirement only in tests marked ``@pytest.mark.mfa``.
+
+    Elsewhere no role requires it (a commander or an administrator logs in with
+    the password, the API token needs no code), and ``client.force_login(user)``
+    stands for a complete login: when the user would need a second factor (staff,
+    or an enrolled user) the session is also verified with a device of theirs,
+    as after the code prompt.
+    """
+    if request.node.get_closest_marker("mfa"):
+        return
+    settings.CASECENTER_MFA_REQUIRED_ROLES = ()
+    from django.test import Client
+
+    force_login = Client.force_login
+
+    def force_login_verified(self, user, backend=None):
+        force_login(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from casecenter.accounts import mfa
+
+        if not mfa.mfa_needed(user):
+            return
+        device = mfa.totp_device(user) or TOTPDevice.objects.create(
+            user=user, name="test", confirmed=True
+        )
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login_verified)
+
+
 @pytest.fixture
 def orgs(db):
     from casecenter.accounts.models import Organisation, OrganisationKind

@@ -47,13 +47,17 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # the admin site, every change on it audited, behind MFA (casecenter.adminsite)
+    "casecenter.adminsite.apps.CaseCenterAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",  # second factor: TOTP and recovery codes (accounts.mfa)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ninja",  # serves the API docs (Swagger UI) from its own static files, no CDN
     "casecenter.accounts",
     "casecenter.audit",
@@ -87,6 +91,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    # the second factor before anything else, the password change included
+    "casecenter.accounts.mfa_middleware.MfaRequiredMiddleware",  # enrol or verify first
     "django_htmx.middleware.HtmxMiddleware",
     "casecenter.accounts.middleware.SessionPolicyMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page
@@ -209,6 +216,29 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "media"
 # Dossier files, kept under their SHA-256 (never overwritten): a local folder by
+# --- multi-factor authentication and the admin site (accounts.mfa, adminsite) ---
+# Who must pass a second factor (TOTP or a recovery code) after the password:
+# these roles, every is_staff/is_superuser user, and anyone who enrolled.
+CASECENTER_MFA_REQUIRED_ROLES = tuple(
+    r.strip()
+    for r in os.environ.get(
+        "CASECENTER_MFA_REQUIRED_ROLES", "admin,legal_affairs,commander"
+    ).split(",")
+    if r.strip()
+)
+CASECENTER_MFA_REQUIRED_FOR_ALL = _env_bool("CASECENTER_MFA_REQUIRED_FOR_ALL", False)
+# The issuer an authenticator app shows beside the account name.
+OTP_TOTP_ISSUER = os.environ.get("CASECENTER_MFA_ISSUER", "casecenter")
+# After n wrong codes in a row a device refuses codes for factor * 2**(n-1)
+# seconds (django-otp's throttling), TOTP and recovery codes alike.
+OTP_TOTP_THROTTLE_FACTOR = int(os.environ.get("CASECENTER_MFA_THROTTLE_FACTOR", "1"))
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a TOTP secret or QR code
+# The admin site: off with CASECENTER_ADMIN_ENABLED=false; elsewhere with
+# CASECENTER_ADMIN_PATH (e.g. "ops-7f3k/"); it needs an MFA-verified staff session.
+CASECENTER_ADMIN_ENABLED = _env_bool("CASECENTER_ADMIN_ENABLED", True)
+CASECENTER_ADMIN_PATH = os.environ.get("CASECENTER_ADMIN_PATH", "admin/").strip("/") + "/"
+
 # default; an S3-compatible store with CASECENTER_DOSSIER_STORAGE=
 # "storages.backends.s3.S3Storage" (pip install django-storages boto3) and its
 # options as JSON in CASECENTER_DOSSIER_STORAGE_OPTIONS, e.g.

@@ -1,13 +1,23 @@
 """URL map: the web UI, the JSON API under /api/, the admin, language switch."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from casecenter.api import api
 
+
+def _admin_site() -> list:
+    """The admin site at CASECENTER_ADMIN_PATH, or nowhere when switched off."""
+    if not settings.CASECENTER_ADMIN_ENABLED:
+        return []
+    return [path(settings.CASECENTER_ADMIN_PATH, admin.site.urls)]
+
+
 urlpatterns = [
     path("api/", api.urls),
-    path("admin/", admin.site.urls),
+    *_admin_site(),
+    path("account/mfa/", include("casecenter.accounts.mfa_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("casecenter.web.urls")),
 ]

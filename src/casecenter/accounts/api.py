@@ -9,6 +9,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from casecenter.accounts import mfa
 from casecenter.accounts.models import ApiToken, Organisation, User
 from casecenter.accounts.services import is_account_admin, issue_api_token, revoke_api_token
 from casecenter.errors import NotFound, PermissionDenied
@@ -40,6 +41,8 @@ class TokenIn(Schema):
     username: Text(150, 1)
     password: Text(256, 1)
     name: Text(100) = "api"
+    #: a TOTP code or a recovery code, required of users with MFA (accounts.mfa)
+    otp: Text(20) = ""
 
 
 class TokenOut(Schema):
@@ -87,7 +90,22 @@ def create_token(request: HttpRequest, payload: TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         raise PermissionDenied("auth.failed", "用户名或密码错误。", "Wrong username or password.")
-    # 2. (further factors go here, before anything is issued)
+    # 2. the second factor, of whoever must use one (accounts.mfa): a TOTP or a
+    #    recovery code; wrong codes are audited and throttled on the device
+    if mfa.mfa_needed(user):
+        if not mfa.is_enrolled(user):
+            raise PermissionDenied(
+                "auth.mfa_enrol_first",
+                "请先在网页上设置多因素认证。",
+                "Set up multi-factor authentication in the web UI first.",
+            )
+        if not payload.otp:
+            raise PermissionDenied(
+                "auth.otp_required",
+                "请在 otp 字段中提供动态验证码或恢复码。",
+                "Give a TOTP code or a recovery code in the otp field.",
+            )
+        mfa.verify_code(user, payload.otp, via="api")
     # 3. the login is noted like any other, then the token is issued
     user_logged_in.send(sender=user.__class__, request=request, user=user, via="api")
     token, secret = issue_api_token(user, name=payload.name)

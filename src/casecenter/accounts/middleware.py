@@ -51,6 +51,8 @@ class SessionPolicyMiddleware:
     def _exempt(request: HttpRequest) -> bool:
         """Where a user who must change the password may still go."""
         allowed = {reverse("account-password"), reverse("logout"), reverse("set_language")}
+        # the second factor comes first (accounts.mfa_middleware runs before this)
+        allowed |= {reverse("mfa-verify"), reverse("mfa-enrol")}
         with suppress(NoReverseMatch):  # the admin site may be switched off
             allowed.add(reverse("admin:logout"))
         return request.path in allowed or request.path.startswith(settings.STATIC_URL)

@@ -20,6 +20,7 @@ from casecenter.cases import services as cases
 from casecenter.cases.models import Assignment, AssignmentRole, Case, CaseKind, CaseState, PartyRole
 from casecenter.demo import assistance, custody, fasttrack, meetings, portal
 from casecenter.demo import dossiers as demo_dossiers
+from casecenter.demo.mfa import ensure_demo_authenticators
 from casecenter.demo.property import PropertyBuilder
 from casecenter.dossiers import services as dossiers
 from casecenter.incidents import services as incidents
@@ -502,6 +503,7 @@ class DemoBuilder:
 def load(count: int = 300, progress: Callable[[int, int], None] | None = None) -> dict[str, User]:
     builder = DemoBuilder(progress=progress)
     users = builder.organisations_and_users()
+    ensure_demo_authenticators(users)  # MFA of admin, legal affairs, commander: demo/mfa.py
     builder.cases(users, count)
     builder.lend_dossiers(users)  # paper dossiers out, one overdue
     PropertyBuilder(builder.rng, users).build()  # the center's rooms and seized items

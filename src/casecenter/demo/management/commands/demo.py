@@ -15,6 +15,7 @@ from casecenter.accounts.models import Organisation, User
 from casecenter.demo import custody
 from casecenter.demo.data import DEMO_PASSWORD, USERS, DemoBuilder, load
 from casecenter.demo.fasttrack import ensure_ready_case
+from casecenter.demo.mfa import DEMO_TOTP_SECRET, ensure_demo_authenticators
 from casecenter.demo.property import CountExercise, count_exercise
 
 
@@ -133,3 +134,11 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         for username, name, _sex, role, org, _unit in USERS:
             self.stdout.write(f"  {username:<10} {name:<6} {role.label} · {org}")
+        with_mfa = ensure_demo_authenticators()  # also for a world loaded before MFA
+        if with_mfa:
+            names = ", ".join(sorted(u.username for u in with_mfa))
+            self.stdout.write(
+                f"MFA: {names} then ask for a code. Get it with `casecenter totp USERNAME`, "
+                f"or add the demo key {DEMO_TOTP_SECRET} to an authenticator app "
+                "(demo only: the key is public)."
+            )
