@@ -168,6 +168,9 @@ CASECENTER_SESSION_MAX_HOURS = int(os.environ.get("CASECENTER_SESSION_MAX_HOURS"
 SESSION_COOKIE_AGE = CASECENTER_SESSION_MAX_HOURS * 3600  # the server-side limit decides
 # API bearer tokens stop working this many days after they were issued.
 CASECENTER_API_TOKEN_DAYS = int(os.environ.get("CASECENTER_API_TOKEN_DAYS", "90"))
+# A break-glass read of a case one is not assigned to lasts this many hours
+# (cases.breakglass; the supervisors are alerted at once and review it).
+CASECENTER_BREAK_GLASS_HOURS = int(os.environ.get("CASECENTER_BREAK_GLASS_HOURS", "4"))
 
 # Lockout (django-axes): after CASECENTER_LOCKOUT_FAILURES failed logins for one
 # account, or from one client address, within the cool-off, logins are refused

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from casecenter.audit.models import AuditEntry
-from casecenter.cases import selectors, services
+from casecenter.cases import breakglass, selectors, services
 from casecenter.errors import InvalidInput, NotFound, PermissionDenied
 from tests.conftest import valid_id
 
@@ -54,8 +54,10 @@ def test_secret_case_is_invisible_to_everyone_not_assigned(make_case, officers):
 def test_break_glass_opens_a_case_for_a_recorded_reason(make_case, officers):
     case = make_case()
     with pytest.raises(InvalidInput):
-        services.break_glass(officers["bystander"], case, reason="")
-    services.break_glass(officers["bystander"], case, reason="嫌疑人今晚在本所另案到案，需核对身份")
+        breakglass.break_glass(officers["bystander"], case, reason="")
+    breakglass.break_glass(
+        officers["bystander"], case, reason="嫌疑人今晚在本所另案到案，需核对身份"
+    )
     file = selectors.read_case_file(officers["bystander"], case)
     assert file.basis == "break_glass"
     entry = AuditEntry.objects.filter(action="case.break_glass").get()

@@ -1,4 +1,5 @@
-"""People in cases: one Person per ID number, minors, encryption at rest."""
+"""People in cases: one row per record linked by the ID number's blind index, minors,
+encryption at rest."""
 
 from __future__ import annotations
 
@@ -17,26 +18,29 @@ pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def test_same_id_number_is_the_same_person_across_cases(make_case, officers):
+def test_same_id_number_links_records_without_sharing_them(make_case, officers):
+    """Each party keeps its own row: the same real person is the same blind index."""
     number = valid_id()
     a = services.add_party(
         officers["lead"], make_case(), role="suspect", name="王五", id_number=number
     )
     b = services.add_party(
-        officers["lead"], make_case(), role="victim", name="王五", id_number=number.lower()
+        officers["lead"], make_case(), role="victim", name="王小五", id_number=number.lower()
     )
-    assert a.person_id == b.person_id
-    assert Person.objects.count() == 1
+    assert a.person_id != b.person_id and Person.objects.count() == 2
+    assert a.person.id_number_index == b.person.id_number_index
+    assert (a.person.name, b.person.name) == ("王五", "王小五")
 
 
-def test_old_15_digit_number_finds_the_upgraded_person(make_case, officers):
+def test_old_15_digit_number_is_upgraded_and_indexed_like_the_18_digit_one(make_case, officers):
     first = services.add_party(
         officers["lead"], make_case(), role="suspect", name="赵六", id_number="110108900307123"
     )
     again = services.add_party(
         officers["lead"], make_case(), role="witness", name="赵六", id_number=first.person.id_number
     )
-    assert len(first.person.id_number) == 18 and first.person_id == again.person_id
+    assert len(first.person.id_number) == 18
+    assert first.person.id_number_index == again.person.id_number_index
 
 
 def test_birth_date_and_sex_come_from_the_id_number(make_case, officers):

@@ -45,7 +45,11 @@ def test_turning_an_incident_into_a_case_keeps_the_link_and_the_reporter(officer
     assert incident.state == IncidentState.CONVERTED and incident.case == case
     assert case.incident == incident and case.occurred_at == incident.received_at
     reporter = case.parties.get()
-    assert reporter.role == PartyRole.REPORTER and reporter.person_id == incident.reporter_id
+    assert reporter.role == PartyRole.REPORTER
+    # the case's own record of the reporter: the same person, a row of its own
+    assert reporter.person_id != incident.reporter_id
+    assert (reporter.person.name, reporter.person.phone) == ("李四", "13900001111")
+    assert reporter.person.id_number_index == incident.reporter.id_number_index
     assert case.assignments.get().user == officers["lead"]
 
 

@@ -331,6 +331,8 @@ def test_the_catalogue_lists_the_unclocked_rules_of_law_md():
         "custody.strap",
         # fast-track stage targets: each clock's due moment is capture + its stage's hours
         "fast_track.stage",
+        # a break-glass read alerts the officer's supervisors at once (no clock)
+        "access.break_glass",
     }
 
 

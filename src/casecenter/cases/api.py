@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from casecenter.accounts.models import User
-from casecenter.cases import selectors, services
-from casecenter.cases.models import Case, CaseEvent, Party
-from casecenter.errors import InvalidInput
+from casecenter.cases import breakglass, selectors, services
+from casecenter.cases.models import AccessGrant, Case, CaseEvent, Party
+from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.law import mask_phone
 from casecenter.schema import Id, Limit, Offset, Text, Timestamp
 
 router = Router(tags=["cases"])
@@ -114,7 +116,43 @@ class AssignmentIn(Schema):
 
 
 class BreakGlassIn(Schema):
-    reason: Text(2000, 4)
+    reason: Text(2000, 1)
+
+
+class ContactIn(Schema):
+    phone: Text(40) = ""
+    email: Text(200) = ""
+
+
+class ContactOut(Schema):
+    party_id: int
+    phone_masked: str
+    email_masked: str
+
+
+class GrantOut(Schema):
+    id: int
+    case_id: int
+    case_number: str
+    officer_id: int
+    officer: str
+    reason: str
+    granted_at: datetime
+    expires_at: datetime
+    reviewed_at: datetime | None
+    reviewed_by: str | None
+    review_note: str
+    reads: int
+
+
+class GrantFilter(Schema):
+    state: Literal["pending", "reviewed", ""] = "pending"
+    limit: Limit = 50
+    offset: Offset = 0
+
+
+class ReviewIn(Schema):
+    note: Text(2000) = ""
 
 
 class RevealIn(Schema):
@@ -204,6 +242,53 @@ def _officers(ids: list[int]) -> list[User]:
     return found
 
 
+def _grant_out(grant: AccessGrant) -> dict:
+    return {
+        "id": grant.pk,
+        "case_id": grant.case_id,
+        "case_number": grant.case.number,
+        "officer_id": grant.user_id,
+        "officer": str(grant.user),
+        "reason": grant.reason,
+        "granted_at": grant.granted_at,
+        "expires_at": grant.expires_at,
+        "reviewed_at": grant.reviewed_at,
+        "reviewed_by": str(grant.reviewed_by) if grant.reviewed_by_id else None,
+        "review_note": grant.review_note,
+        "reads": breakglass.reads_under(grant).count(),
+    }
+
+
+def _mask_email(value: str) -> str:
+    name, _, domain = (value or "").partition("@")
+    return f"{name[:1]}***@{domain}" if domain else ""
+
+
+def _reviewer(user: User) -> None:
+    if not breakglass.may_review(user):
+        raise PermissionDenied(
+            "break_glass.not_reviewer",
+            "只有案管组和法制部门审查紧急查阅。",
+            "Only the case-management group and legal affairs review break-glass reads.",
+        )
+
+
+@router.get("/break-glass", response=list[GrantOut])
+def break_glass_reviews(request: HttpRequest, filters: Query[GrantFilter]):
+    """The break-glass grants to review (case-management group, legal affairs)."""
+    _reviewer(request.auth)
+    rows = breakglass.grants_to_review(request.auth, state=filters.state)
+    return [_grant_out(g) for g in rows[filters.offset : filters.offset + filters.limit]]
+
+
+@router.post("/break-glass/{grant_id}/review", response=GrantOut)
+def review_break_glass(request: HttpRequest, grant_id: Id, payload: ReviewIn):
+    """Mark a break-glass grant reviewed (audited)."""
+    _reviewer(request.auth)
+    grant = breakglass.get_grant(request.auth, grant_id)
+    return _grant_out(breakglass.review_grant(request.auth, grant, note=payload.note))
+
+
 @router.get("", response=list[CaseOut])
 def list_cases(request: HttpRequest, filters: Query[CaseFilter]):
     rows = selectors.case_list(
@@ -290,8 +375,25 @@ def release(request: HttpRequest, case_id: Id, user_id: Id):
 def break_glass(request: HttpRequest, case_id: Id, payload: BreakGlassIn):
     """Open a case you are not assigned to, with a reason, for a few hours (audited)."""
     case = selectors.get_case(request.auth, case_id)
-    grant = services.break_glass(request.auth, case, reason=payload.reason)
+    grant = breakglass.break_glass(request.auth, case, reason=payload.reason)
     return Status(201, {"expires_at": grant.expires_at.isoformat()})
+
+
+@router.put("/{case_id}/parties/{party_id}/contact", response=ContactOut)
+def change_contact(request: HttpRequest, case_id: Id, party_id: Id, payload: ContactIn):
+    """Replace a party's phone and e-mail: this case's record only (audited)."""
+    case = selectors.get_case(request.auth, case_id)
+    party = case.parties.select_related("person").filter(pk=party_id).first()
+    if party is None:
+        raise InvalidInput("party.not_found", "该人员不在本案中。", "No such party in this case.")
+    party = services.change_party_contact(
+        request.auth, party, phone=payload.phone, email=payload.email
+    )
+    return {
+        "party_id": party.pk,
+        "phone_masked": mask_phone(party.person.phone),
+        "email_masked": _mask_email(party.person.email),
+    }
 
 
 @router.get("/{case_id}/timeline", response=list[EventOut])

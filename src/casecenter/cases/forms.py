@@ -64,6 +64,20 @@ class BreakGlassForm(forms.Form):
     reason = forms.CharField(
         label=_("why you need to read this case"),
         max_length=2000,
-        min_length=4,
+        help_text=_("Say specifically why; your supervisors are told at once and review it."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ContactForm(forms.Form):
+    phone = forms.CharField(label=_("phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("e-mail"), max_length=200, required=False)
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label=_("what the review found"),
+        max_length=2000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -44,11 +44,20 @@ class Category(models.TextChoices):
 
 
 class Person(models.Model):
-    """A real person (人员), identified once by resident ID number when known.
+    """A person (人员) as one record gives them: one party of one case, or the
+    reporter of one incident.
 
-    The ID number, phone and e-mail are encrypted at rest; ``id_number_index`` is a
-    blind index (HMAC) that makes the number unique without storing it.
-    Birth date and sex are derived from the ID number when there is one.
+    Each record keeps its own row — the name, phone and e-mail its officers were
+    given — so adding a party by ID number neither shows nor changes what another
+    station (or another case of one's own station) recorded about the same
+    person, and the contact a case's notifications and public page use is that
+    case's own. The same real person across records is the same
+    ``id_number_index``: a blind index (HMAC) of the ID number, which says
+    "same number" and nothing anyone recorded (the custody area uses it to keep
+    one person from being in two stays at once).
+
+    The ID number, phone and e-mail are encrypted at rest. Birth date and sex
+    are derived from the ID number when there is one.
     """
 
     class Sex(models.TextChoices):
@@ -59,7 +68,7 @@ class Person(models.Model):
     id_number = EncryptedTextField(
         _("resident ID number"), blank=True, context="cases.person.id_number"
     )
-    id_number_index = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    id_number_index = models.CharField(max_length=64, null=True, editable=False, db_index=True)
     id_number_masked = models.CharField(max_length=18, blank=True, editable=False)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
@@ -197,13 +206,27 @@ class Assignment(models.Model):
 
 
 class AccessGrant(models.Model):
-    """A break-glass access: an officer not assigned reads a case, with a reason."""
+    """A break-glass access (紧急查阅): an officer not assigned reads a case, with a
+    reason, until ``expires_at``. Their supervisors are alerted at once and
+    review it afterwards (``reviewed_*``)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access_grants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     reason = models.TextField()
     granted_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
 
 
 class CaseEvent(models.Model):

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -23,7 +23,6 @@ from casecenter.accounts.services import next_serial
 from casecenter.audit.services import record
 from casecenter.cases import access
 from casecenter.cases.models import (
-    AccessGrant,
     Assignment,
     AssignmentRole,
     Case,
@@ -43,7 +42,6 @@ from casecenter.supervision import services as clocks
 
 CASE_ORG_KINDS = {OrganisationKind.POLICE_STATION, OrganisationKind.CASE_CENTER}
 EDITABLE_FIELDS = {"title", "summary", "place", "category", "occurred_at"}
-BREAK_GLASS_HOURS = 4
 ID_CONTEXT = "cases.person.id_number"
 KIND_CODES = {CaseKind.CRIMINAL: "XS", CaseKind.ADMINISTRATIVE: "XZ"}
 #: The case's own clock, started at acceptance: decide on filing (criminal),
@@ -93,7 +91,7 @@ def log_event(
     return event
 
 
-def _require_police(actor: User) -> None:
+def require_police(actor: User) -> None:
     if actor.role not in POLICE_ROLES or actor.organisation_id is None:
         raise PermissionDenied(
             "case.not_police", "只有公安民警可以办理案件。", "Only police officers handle cases."
@@ -140,7 +138,7 @@ def accept_case(
     secret: bool = False,
 ) -> Case:
     """Accept a case (受案) in the actor's organisation; the actor becomes its lead officer."""
-    _require_police(actor)
+    require_police(actor)
     if actor.organisation.kind not in CASE_ORG_KINDS:
         raise PermissionDenied(
             "case.wrong_organisation",
@@ -311,7 +309,7 @@ def transition_case(
     return case
 
 
-def identify_person(
+def record_person(
     *,
     name: str,
     id_number: str = "",
@@ -320,44 +318,39 @@ def identify_person(
     birth_date: Any = None,
     sex: str = "",
 ) -> Person:
-    """The one ``Person`` for this ID number, created if new (inside the caller's transaction).
+    """A new ``Person`` row for one record (a party, an incident's reporter),
+    made only of what the officer gives (inside the caller's transaction).
 
-    Without an ID number a new person is created each time (a reporter who
-    gave only a name and phone); with one, the same person is found again.
+    Never looks up, shows or changes another record's row: the ID number is
+    checked, normalised (15 → 18 digits) and indexed, and birth date and sex
+    are derived from it.
     """
     name = (name or "").strip()
     if not name:
         raise InvalidInput("person.name_missing", "请填写姓名。", "The person needs a name.")
-    phone, email = phone.strip(), _checked_email(email)
-    if not id_number.strip():
+    phone, email = (phone or "").strip(), _checked_email(email)
+    if not (id_number or "").strip():
         return Person.objects.create(
             name=name, phone=phone, email=email, birth_date=birth_date, sex=sex
         )
+    parsed = _parsed_id(id_number)
+    return Person.objects.create(
+        name=name,
+        id_number=parsed.number,
+        id_number_index=blind_index(parsed.number, context=ID_CONTEXT),
+        id_number_masked=law.mask_id_number(parsed.number),
+        birth_date=parsed.birth_date,
+        sex=parsed.sex,
+        phone=phone,
+        email=email,
+    )
+
+
+def _parsed_id(id_number: str) -> law.IdNumber:
     try:
-        parsed = law.parse_id_number(id_number, today=timezone.localdate())
+        return law.parse_id_number(id_number, today=timezone.localdate())
     except law.LawError as exc:
         raise InvalidInput(exc.code, exc.message_zh, exc.message_en) from exc
-    index = blind_index(parsed.number, context=ID_CONTEXT)
-    person = Person.objects.filter(id_number_index=index).first()
-    if person is None:
-        try:
-            with transaction.atomic():
-                person = Person.objects.create(
-                    name=name,
-                    id_number=parsed.number,
-                    id_number_index=index,
-                    id_number_masked=law.mask_id_number(parsed.number),
-                    birth_date=parsed.birth_date,
-                    sex=parsed.sex,
-                    phone=phone,
-                    email=email,
-                )
-        except IntegrityError:  # created by a concurrent request in the meantime
-            person = Person.objects.get(id_number_index=index)
-            _update_contact(person, phone, email)
-    else:
-        _update_contact(person, phone, email)
-    return person
 
 
 def _checked_email(email: str) -> str:
@@ -370,19 +363,6 @@ def _checked_email(email: str) -> str:
                 "person.email", "电子邮箱格式不正确。", "The e-mail address is not valid."
             ) from None
     return email
-
-
-def _update_contact(person: Person, phone: str, email: str) -> None:
-    """A known person who gives a new phone or e-mail: keep the newest."""
-    changed = []
-    if phone and person.phone != phone:
-        person.phone = phone
-        changed.append("phone")
-    if email and person.email != email:
-        person.email = email
-        changed.append("email")
-    if changed:
-        person.save(update_fields=changed)
 
 
 @transaction.atomic
@@ -400,8 +380,10 @@ def add_party(
     case = Case.objects.select_for_update().get(pk=case.pk)
     _require_reader(actor, case)
     _check_choice(role, PartyRole, "party.role", "人员角色", "party role")
-    person = identify_person(name=name, id_number=id_number, phone=phone, email=email)
-    if Party.objects.filter(case=case, person=person, role=role).exists():
+    person = record_person(name=name, id_number=id_number, phone=phone, email=email)
+    index = person.id_number_index
+    if index and Party.objects.filter(case=case, person__id_number_index=index, role=role).exists():
+        # only this case's own parties are compared: nothing of another record shows
         raise InvalidInput(
             "party.duplicate",
             "该人员已以此身份在案。",
@@ -429,6 +411,31 @@ def add_party(
         minor=party.minor_at_act,
     )
     return party
+
+
+@transaction.atomic
+def change_party_contact(actor: User, party: Party, *, phone: str, email: str) -> Party:
+    """Change the phone and e-mail of a case's party: the contact its
+    notifications (portal SMS, e-mail) and its public page's second factor use.
+
+    Only those who may read the case's personal data change it; the change is
+    this case's alone (each record keeps its own ``Person`` row) and is on the
+    audit log and the case's timeline, which name the fields, never the values.
+    """
+    case = Case.objects.select_for_update().get(pk=party.case_id)
+    _require_reader(actor, case)
+    person = Person.objects.select_for_update().get(pk=party.person_id)
+    phone, email = (phone or "").strip(), _checked_email(email)
+    if len(phone) > 40:
+        raise InvalidInput("person.phone", "电话号码过长。", "The phone number is too long.")
+    changed = [f for f, v in (("phone", phone), ("email", email)) if getattr(person, f) != v]
+    if not changed:
+        return party
+    person.phone, person.email = phone, email
+    person.save(update_fields=changed)
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
+    log_event(actor, case, CaseEvent.Kind.UPDATED, party_id=party.pk, contact=changed)
+    return Party.objects.select_related("person").get(pk=party.pk)
 
 
 @transaction.atomic
@@ -498,37 +505,3 @@ def release_officer(actor: User, case: Case, officer: User, *, reason: str = "")
         actor, case, CaseEvent.Kind.UNASSIGNED, reason=reason, user_id=officer.pk, user=str(officer)
     )
     return assignment
-
-
-@transaction.atomic
-def break_glass(actor: User, case: Case, *, reason: str) -> AccessGrant:
-    """Read a case one is not assigned to, for a stated reason, for a few hours (F9.1)."""
-    _require_police(actor)
-    reason = (reason or "").strip()
-    if len(reason) < 4:
-        raise InvalidInput(
-            "break_glass.reason",
-            "请说明查阅理由（至少4个字）。",
-            "State why you need access (at least 4 characters).",
-        )
-    if case.secret and not access.is_assigned(actor, case):
-        raise PermissionDenied(
-            "break_glass.secret",
-            "涉密案件不能紧急查阅。",
-            "Secret cases cannot be opened by break-glass.",
-        )
-    grant = AccessGrant.objects.create(
-        case=case,
-        user=actor,
-        reason=reason,
-        expires_at=timezone.now() + timedelta(hours=BREAK_GLASS_HOURS),
-    )
-    log_event(
-        actor,
-        case,
-        CaseEvent.Kind.BREAK_GLASS,
-        reason=reason,
-        grant_id=grant.pk,
-        hours=BREAK_GLASS_HOURS,
-    )
-    return grant

@@ -10,4 +10,11 @@ urlpatterns = [
     path("<id:pk>/parties/", views.case_add_party, name="case-add-party"),
     path("<id:pk>/assign/", views.case_assign, name="case-assign"),
     path("<id:pk>/break-glass/", views.case_break_glass, name="case-break-glass"),
+    path(
+        "<id:pk>/parties/<id:party_id>/contact/",
+        views.case_party_contact,
+        name="case-party-contact",
+    ),
+    path("break-glass/", views.break_glass_list, name="break-glass-list"),
+    path("break-glass/<id:pk>/", views.break_glass_detail, name="break-glass-detail"),
 ]

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from casecenter.accounts.models import POLICE_ROLES, User
-from casecenter.cases import access, selectors, services
+from casecenter.cases import access, breakglass, selectors, services
 from casecenter.cases.forms import (
     AssignForm,
     BreakGlassForm,
     CaseForm,
+    ContactForm,
     PartyForm,
+    ReviewForm,
     TransitionForm,
 )
 from casecenter.cases.models import Case, CaseKind, CaseState, Category
@@ -83,6 +86,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         transition_form=TransitionForm(officer_choices=colleagues),
         officer_choices=colleagues,
         party_form=PartyForm(),
+        contact_form=ContactForm(),
         assign_form=AssignForm(officer_choices=colleagues),
         may_assign=access.may_assign(request.user, case),
     )
@@ -145,7 +149,63 @@ def case_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
     submit_form(
         request,
         BreakGlassForm(request.POST),
-        lambda d: services.break_glass(request.user, case, reason=d["reason"]),
-        _("Access granted for a few hours; it is recorded."),
+        lambda d: breakglass.break_glass(request.user, case, reason=d["reason"]),
+        _("Access granted for a few hours; it is recorded and your supervisors are told."),
     )
     return redirect("case-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_party_contact(request: HttpRequest, pk: int, party_id: int) -> HttpResponse:
+    """Change a party's phone and e-mail (this case's own record of them)."""
+    case = get_object_or_404_domain(selectors.get_case, request.user, pk)
+    party = case.parties.filter(pk=party_id).first()
+    if party is None:
+        raise Http404
+    submit_form(
+        request,
+        ContactForm(request.POST),
+        lambda d: services.change_party_contact(
+            request.user, party, phone=d["phone"], email=d["email"]
+        ),
+        _("Contact changed."),
+    )
+    return redirect("case-detail", pk=pk)
+
+
+@login_required
+def break_glass_list(request: HttpRequest) -> HttpResponse:
+    """The break-glass grants to review (the supervisors' page)."""
+    if not breakglass.may_review(request.user):
+        raise DjangoPermissionDenied
+    state = request.GET.get("state", "pending")
+    if state not in ("pending", "reviewed", ""):
+        state = "pending"
+    rows = breakglass.grants_to_review(request.user, state=state)
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/break_glass_list.html",
+        {"page": page, "state": state, "filters": {"state": state}},
+    )
+
+
+@login_required
+def break_glass_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One grant: who, which case, why, until when, and the reads made under it."""
+    grant = get_object_or_404_domain(breakglass.get_grant, request.user, pk)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            breakglass.review_grant(request.user, grant, note=form.cleaned_data["note"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Marked as reviewed."))
+            return redirect("break-glass-detail", pk=pk)
+    return render(
+        request,
+        "cases/break_glass_detail.html",
+        {"grant": grant, "reads": breakglass.reads_under(grant)[:500], "form": form},
+    )

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from casecenter import images
@@ -121,7 +122,11 @@ def register_entry(
             "强制措施不属于该人员。",
             "The measure is not this person's.",
         )
-    if Stay.objects.filter(party__person=party.person, exited_at__isnull=True).exists():
+    # the same person is the same ID number's blind index (each record has its own row)
+    same = Q(party__person=party.person_id)
+    if party.person.id_number_index:
+        same |= Q(party__person__id_number_index=party.person.id_number_index)
+    if Stay.objects.filter(same, exited_at__isnull=True).exists():
         raise Conflict("custody.already_in", "该人员已在办案区内。", "This person is already in.")
     if Stay.objects.filter(wristband=device, exited_at__isnull=True).exists():
         raise Conflict(

@@ -63,6 +63,10 @@ class CloseIn(Schema):
     reason: Text(2000, 1)
 
 
+class RevealIn(Schema):
+    purpose: Text(500, 2)
+
+
 class IncidentFilter(Schema):
     q: Text(100) = ""
     state: Text(20) = ""
@@ -122,6 +126,14 @@ def detail(user, incident: Incident) -> dict:
 @router.get("/{incident_id}", response=IncidentDetailOut)
 def read(request: HttpRequest, incident_id: Id):
     return detail(request.auth, selectors.get_incident(request.auth, incident_id))
+
+
+@router.post("/{incident_id}/reporter/reveal-phone", response=dict)
+def reveal_phone(request: HttpRequest, incident_id: Id, payload: RevealIn):
+    """The reporter's full phone, for a stated purpose (an audited read of its own)."""
+    incident = selectors.get_incident(request.auth, incident_id)
+    phone = selectors.reveal_reporter_phone(request.auth, incident, purpose=payload.purpose)
+    return {"phone": phone}
 
 
 @router.post("/{incident_id}/convert", response={201: CaseOut})

@@ -33,3 +33,7 @@ class CloseForm(forms.Form):
     reason = forms.CharField(
         label=_("how it was dealt with"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class RevealForm(forms.Form):
+    purpose = forms.CharField(label=_("why you need the full number"), max_length=500)

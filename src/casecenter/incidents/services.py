@@ -11,7 +11,7 @@ from casecenter.accounts.models import POLICE_ROLES, User
 from casecenter.accounts.services import next_serial
 from casecenter.audit.services import record
 from casecenter.cases.models import Case, Category, PartyRole
-from casecenter.cases.services import accept_case, add_party, identify_person
+from casecenter.cases.services import accept_case, add_party, record_person
 from casecenter.errors import InvalidInput, PermissionDenied
 from casecenter.incidents.models import Channel, Incident, IncidentState
 from casecenter.outbox.services import emit
@@ -89,7 +89,7 @@ def register_incident(
         )
     reporter = None
     if reporter_name.strip():
-        reporter = identify_person(
+        reporter = record_person(
             name=reporter_name, id_number=reporter_id_number, phone=reporter_phone
         )
     elif reporter_phone.strip() or reporter_id_number.strip():

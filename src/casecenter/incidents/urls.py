@@ -8,4 +8,5 @@ urlpatterns = [
     path("<id:pk>/", views.incident_detail, name="incident-detail"),
     path("<id:pk>/convert/", views.incident_convert, name="incident-convert"),
     path("<id:pk>/close/", views.incident_close, name="incident-close"),
+    path("<id:pk>/reveal-phone/", views.incident_reveal_phone, name="incident-reveal-phone"),
 ]

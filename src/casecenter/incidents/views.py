@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from casecenter.cases.models import Category
 from casecenter.errors import DomainError
 from casecenter.incidents import selectors, services
-from casecenter.incidents.forms import CloseForm, ConvertForm, IncidentForm
+from casecenter.incidents.forms import CloseForm, ConvertForm, IncidentForm, RevealForm
 from casecenter.incidents.models import Channel, IncidentState
 from casecenter.web.forms import add_domain_error, get_object_or_404_domain
 
@@ -53,9 +53,9 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/new.html", {"form": form})
 
 
-@login_required
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404_domain(selectors.get_incident, request.user, pk)
+def _detail(
+    request: HttpRequest, incident, *, reveal_form=None, revealed: str = "", status: int = 200
+) -> HttpResponse:
     reporter = selectors.read_reporter(request.user, incident)
     return render(
         request,
@@ -63,10 +63,41 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "incident": incident,
             "reporter": reporter,
+            "masked_phone": selectors.masked_phone(reporter),
+            "revealed_phone": revealed,
+            "may_reveal": bool(reporter and reporter.phone)
+            and selectors.may_reveal_phone(request.user, incident),
+            "reveal_form": reveal_form or RevealForm(),
             "convert_form": ConvertForm(initial={"category": incident.category}),
             "close_form": CloseForm(),
         },
+        status=status,
     )
+
+
+@login_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404_domain(selectors.get_incident, request.user, pk)
+    return _detail(request, incident)
+
+
+@login_required
+@require_POST
+def incident_reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reporter's full phone, once, for a stated purpose (an audited read):
+    shown on this answer only, never kept in the page's link or the session."""
+    incident = get_object_or_404_domain(selectors.get_incident, request.user, pk)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, incident, reveal_form=form, status=400)
+    try:
+        phone = selectors.reveal_reporter_phone(
+            request.user, incident, purpose=form.cleaned_data["purpose"]
+        )
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return _detail(request, incident, reveal_form=form, status=403)
+    return _detail(request, incident, revealed=phone)
 
 
 @login_required

@@ -473,6 +473,14 @@ RULES: dict[str, RuleSpec] = {
             default=(24, "hour"),
         ),
         _r(
+            "access.break_glass",
+            "紧急查阅案件",
+            "Break-glass read of a case",
+            "policy",
+            "break-glass grant",
+            kind="policy",
+        ),
+        _r(
             "dsr.answer",
             "答复个人信息权利请求",
             "Answer a data-subject request",

@@ -71,6 +71,9 @@ AUDIENCES = {
     "response.level1": [Role.SPECIALIST, Role.LEGAL_AFFAIRS],
     "response.level2": [Role.SPECIALIST, Role.LEGAL_AFFAIRS],
     "response.level3": [Role.SPECIALIST, Role.LEGAL_AFFAIRS],
+    # an officer opened a case by break-glass: their station's case-management
+    # group and the legal-affairs unit review it (cases.breakglass)
+    "access.break_glass": [Role.CASE_MANAGEMENT, Role.LEGAL_AFFAIRS],
 }
 #: partner organisations have no case-management group or legal-affairs unit to
 #: escalate to: their clocks' alerts stay with the people told first

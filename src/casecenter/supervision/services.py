@@ -543,6 +543,54 @@ def raise_alert(
     return alert
 
 
+BREAK_GLASS_RULE = "access.break_glass"
+
+
+def break_glass_alert(grant) -> Alert | None:
+    """Tell an officer's supervisors at once that they opened a case by
+    break-glass (紧急查阅): the case-management group of the officer's station
+    and the legal-affairs unit (the rule's audience, in the officer's
+    organisation's scope), and the case's own station's group and unit when the
+    case is another station's. The alert is about the grant (its page is the
+    review), not the case: the case's own officers are not told through it.
+    Runs in the transaction of ``cases.breakglass.break_glass``."""
+    _in_transaction()
+    rule = Rule.objects.get(code=BREAK_GLASS_RULE)
+    officer, case = grant.user, grant.case
+    until = _fmt(grant.expires_at)
+    alert = raise_alert(
+        key=f"break-glass:{grant.pk}",
+        rule=rule,
+        kind=Alert.Kind.EVENT,
+        case=None,
+        organisation_id=officer.organisation_id,
+        subject=f"break_glass:{grant.pk}",
+        at=grant.granted_at,
+        facts={
+            "grant": grant.pk,
+            "case": case.number,
+            "case_id": case.pk,
+            "officer": str(officer),
+            "officer_id": officer.pk,
+            "expires_at": grant.expires_at.isoformat(),
+        },
+        title_zh=f"紧急查阅：{officer} · {case.number}",
+        title_en=f"Break-glass read: {officer} · {case.number}",
+        explanation_zh=f"{officer}未被指派办理该案件，以紧急查阅方式打开，有效至{until}。"
+        f"理由：{grant.reason}。请审查其查阅记录。",
+        explanation_en=f"{officer} is not assigned to the case and opened it by break-glass "
+        f"until {until}. Reason: {grant.reason}. Review the reads made under it.",
+    )
+    if alert is not None and case.organisation_id != officer.organisation_id:
+        AlertAudience.objects.bulk_create(
+            [
+                AlertAudience(alert=alert, role=role, organisation_id=case.organisation_id)
+                for role in rule.audience
+            ]
+        )
+    return alert
+
+
 #: a rung of a ladder told at the case's own organisation, not the alert's
 AT_CASE = "@case"
 
