@@ -51,6 +51,17 @@ def test_entry_refuses_what_the_rules_forbid(center, suspect, make_user):
     assert Stay.objects.count() == 1
 
 
+def test_one_person_named_by_two_cases_is_not_in_two_stays(center, suspect, make_case):
+    """Each case keeps its own record of a person; the same ID number is the same
+    person all the same (cases.Person: the blind index links the records)."""
+    first, second = suspect(), suspect(make_case())
+    assert first.person_id != second.person_id
+    _enter(center, first)
+    with pytest.raises(Conflict) as err:
+        _enter(center, second, wristband=center.bands[1])
+    assert err.value.code == "custody.already_in" and Stay.objects.count() == 1
+
+
 def test_only_desk_roles_register(center, suspect, officers):
     with pytest.raises(PermissionDenied):
         services.register_entry(
