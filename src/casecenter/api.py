@@ -41,6 +41,11 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    from casecenter.dossiers.uploads import refusal
+
+    stopped = refusal(request)  # a file stopped while it streamed is "too large", not missing
+    if stopped is not None:
+        return _domain_error(request, stopped)
     problems = [
         {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
         for e in exc.errors

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy (browser hardening)
+    "casecenter.web.headers.PrivateResponseMiddleware",  # no-store, Permissions-Policy
     "django.contrib.sessions.middleware.SessionMiddleware",
     "casecenter.web.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -260,6 +262,55 @@ STORAGES = {
 # The largest file one dossier document may have.
 CASECENTER_DOSSIER_MAX_MB = int(os.environ.get("CASECENTER_DOSSIER_MAX_MB", "200"))
 
+# --- browser hardening (docs/security.md "Browser and upload hardening") ---------
+# Served over HTTPS (directly or behind a TLS proxy): HSTS for a year unless
+# CASECENTER_HSTS_SECONDS says otherwise; plain HTTP (the embedded default): none.
+CASECENTER_HTTPS = _env_bool("CASECENTER_HTTPS", SESSION_COOKIE_SECURE)
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("CASECENTER_HSTS_SECONDS", "31536000" if CASECENTER_HTTPS else "0")
+)
+# X-Forwarded-Proto is believed only behind a named proxy (CASECENTER_TRUSTED_PROXIES,
+# which must overwrite the header the client sent).
+if CASECENTER_HTTPS and CASECENTER_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# No page uses a camera, microphone or location (the scan page reads a hand
+# scanner's keystrokes): the browser refuses them to every page.
+CASECENTER_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
+# django-csp 4: no inline script or style anywhere (web/static/casecenter/page.js
+# replaces the inline handlers; styles live in static CSS). The Swagger UI at
+# /api/docs needs nothing more (ninja serves it from static files).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # icons in the Swagger UI's CSS are data: URIs
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Packages (exchange.manifest.verify_zip) are refused before anything is hashed
+# when they hold more members or more (declared) bytes than this.
+CASECENTER_PACKAGE_MAX_MEMBERS = int(os.environ.get("CASECENTER_PACKAGE_MAX_MEMBERS", "10000"))
+CASECENTER_PACKAGE_MAX_TOTAL_MB = int(os.environ.get("CASECENTER_PACKAGE_MAX_TOTAL_MB", "8192"))
+# Uploads: the dossier size cap is enforced while the file streams in
+# (dossiers.uploads.CappedUploadHandler, first of Django's handlers).
+FILE_UPLOAD_HANDLERS = [
+    "casecenter.dossiers.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # --- casecenter ----------------------------------------------------------
 # Field-encryption keys (AES-256-GCM), newest first, as "keyid:base64key,..."
 # Unset: one key is generated in the data folder (embedded mode only).
@@ -310,7 +361,9 @@ LOGGING = {
         "not_device_traffic": {
             "()": "django.utils.log.CallbackFilter",
             "callback": _not_device_traffic,
-        }
+        },
+        # the QR link's token opens a case: never written to a log
+        "hide_portal_tokens": {"()": "casecenter.portal.redact.HideLinkTokens"},
     },
     "formatters": {
         # when and how bad, for whoever reads a service's log (the ingester's above all)
@@ -326,6 +379,13 @@ LOGGING = {
         "casecenter.sms": {"level": "INFO"},
         # the ingester says when it starts, connects, reconnects, rejects and stops
         "casecenter.devices.ingest": {"level": "INFO"},
-        "django.server": {"handlers": ["requests"], "level": "INFO", "propagate": False},
+        "django.server": {
+            "handlers": ["requests"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["hide_portal_tokens"],
+        },
+        "django.request": {"filters": ["hide_portal_tokens"]},
+        "django.security.csrf": {"filters": ["hide_portal_tokens"]},
     },
 }

@@ -7,12 +7,20 @@ import pytest
 
 from tests.supervision.conftest import api  # noqa: F401 - the bearer-token API client
 
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
 
 def pdf(text: str = "") -> bytes:
-    """A distinct small PDF-looking file (the dossier checks the type by its header)."""
-    return PDF + text.encode()
+    """A small real PDF (one blank page), distinct for each ``text`` (its title):
+    the dossier parses a PDF whole, a header is not enough."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": text or "-"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 @pytest.fixture

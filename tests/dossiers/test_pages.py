@@ -239,7 +239,9 @@ def test_the_paper_dossier_is_lent_to_an_officer_of_the_case_and_taken_back(
 # --- the file ---------------------------------------------------------------------------------
 
 
-def test_the_download_serves_the_exact_bytes_inline_and_is_audited(browser_of, officers, add):
+def test_the_download_serves_the_exact_bytes_as_an_attachment_and_is_audited(
+    browser_of, officers, add
+):
     document = add("evidence", "第一版")
     services.add_version(
         officers["lead"],
@@ -253,9 +255,11 @@ def test_the_download_serves_the_exact_bytes_inline_and_is_audited(browser_of, o
     assert r.status_code == 200 and b"".join(r.streaming_content) == pdf("第二版")
     assert r["Content-Type"] == "application/pdf"
     assert r["Content-Disposition"] == (
-        "inline; filename*=UTF-8''%E7%8E%B0%E5%9C%BA%E7%85%A7%E7%89%87%20%E8%AF%B4%E6%98%8E.pdf"
+        'attachment; filename="document.pdf"; '
+        "filename*=UTF-8''%E7%8E%B0%E5%9C%BA%E7%85%A7%E7%89%87%20%E8%AF%B4%E6%98%8E.pdf"
     )
-    assert r["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" not in r
+    assert r["X-Content-Type-Options"] == "nosniff" and r["Content-Security-Policy"] == "sandbox"
+    assert "no-store" in r["Cache-Control"]
     first = legal.get(f"/dossiers/documents/{document.pk}/file/?v=1")
     assert b"".join(first.streaming_content) == pdf("第一版")
     reads = AuditEntry.objects.filter(action="dossier.file_read", actor_id=officers["legal"].pk)

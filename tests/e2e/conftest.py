@@ -42,8 +42,22 @@ def page():
             locale="zh-CN",
             viewport={"width": 1280, "height": 900},
         )
+        # the Content-Security-Policy refuses inline script and style: Chromium says so
+        # on the console, and any such message fails the test (a new inline script
+        # in a template cannot slip through the browser tests)
+        violations: list[str] = []
+        context.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         try:
             yield context.pages[0] if context.pages else context.new_page()
+            if violations:
+                pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
         finally:
             context.close()
             # ORM calls made while Playwright's event loop runs get a connection of

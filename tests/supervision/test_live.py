@@ -68,7 +68,8 @@ def test_an_alert_raised_by_the_worker_reaches_the_open_stream(detention, office
     response = browser_of(officers["lead"]).get("/events/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/event-stream")
-    assert response["Cache-Control"] == "no-cache" and response["X-Accel-Buffering"] == "no"
+    assert "no-cache" in response["Cache-Control"] and response["X-Accel-Buffering"] == "no"
+    assert "no-store" in response["Cache-Control"]  # an alert stream is personal data
     stream = iter(response.streaming_content)
     retry, count = frames(stream, 2)
     serving = live.open_streams()

@@ -4,7 +4,9 @@ The storage is Django's: a local folder by default, an S3-compatible bucket by
 setting (``STORAGES["dossiers"]``, see settings.py). A file's name is its hash
 (``ab/abcdef…``), so it is written once and never overwritten; the same file
 uploaded twice is kept once. An upload is streamed to a temporary file while
-it is hashed, so a large scan never sits in memory. A file written before a
+it is hashed, so a large scan never sits in memory; its type is then checked
+on the whole content (:mod:`casecenter.dossiers.filetypes`) before anything
+is kept. A file written before a
 transaction that then rolls back stays behind unreferenced — harmless, as its
 name is its content.
 """
@@ -21,10 +23,12 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
 
+from casecenter.dossiers import filetypes
 from casecenter.errors import InvalidInput
 
 CHUNK = 1024 * 1024
-#: what a document's file may be, by its first bytes: (content type, suffix)
+#: what a document's file may be, by its first bytes: (content type, suffix); the
+#: whole content is then checked to be that type (filetypes.check)
 SIGNATURES = [
     (b"%PDF-", "application/pdf", "pdf"),
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
@@ -52,6 +56,15 @@ def max_bytes() -> int:
     return settings.CASECENTER_DOSSIER_MAX_MB * 1024 * 1024
 
 
+def too_large() -> InvalidInput:
+    mb = settings.CASECENTER_DOSSIER_MAX_MB
+    error = InvalidInput(
+        "document.too_large", f"文件不能超过 {mb} MB。", f"A file may be at most {mb} MB."
+    )
+    error.status = 413  # Content Too Large
+    return error
+
+
 def sniff(head: bytes) -> tuple[str, str]:
     for magic, content_type, suffix in SIGNATURES:
         if head.startswith(magic):
@@ -72,11 +85,7 @@ def put(chunks: Iterable[bytes], *, generated_html: bool = False) -> Blob:
         for chunk in chunks:
             size += len(chunk)
             if size > limit:
-                raise InvalidInput(
-                    "document.too_large",
-                    f"文件不能超过 {settings.CASECENTER_DOSSIER_MAX_MB} MB。",
-                    f"A file may be at most {settings.CASECENTER_DOSSIER_MAX_MB} MB.",
-                )
+                raise too_large()
             if len(head) < 16:
                 head += chunk[:16]
             digest.update(chunk)
@@ -84,6 +93,8 @@ def put(chunks: Iterable[bytes], *, generated_html: bool = False) -> Blob:
         if size == 0:
             raise InvalidInput("document.empty", "文件为空。", "The file is empty.")
         content_type, suffix = HTML if generated_html else sniff(head)
+        if not generated_html:
+            filetypes.check(spool, content_type, size)
         sha = digest.hexdigest()
         name = f"{sha[:2]}/{sha}.{suffix}"
         store = storage()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import IO
 from urllib.parse import quote
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +25,7 @@ from casecenter.accounts.models import User
 from casecenter.cases import selectors as cases
 from casecenter.cases.models import Case
 from casecenter.cases.workflow import TRANSITIONS
-from casecenter.dossiers import selectors, services
+from casecenter.dossiers import selectors, services, storage, uploads
 from casecenter.dossiers.forms import (
     DocumentForm,
     GenerateForm,
@@ -124,10 +125,21 @@ def dossier_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _upload_refused(request: HttpRequest) -> bool:
+    """Whether the upload was stopped while it streamed (too large): said as a message."""
+    request.FILES  # noqa: B018 - parse the body now: the cap marks the request while it does
+    refused = uploads.refusal(request)
+    if refused is not None:
+        messages.error(request, refused.message)
+    return refused is not None
+
+
 @login_required
 @require_POST
 def add_document(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404_domain(selectors.case_for_dossier, request.user, pk)
+    if _upload_refused(request):
+        return redirect(_page(case) + "#documents")
     submit_form(
         request,
         DocumentForm(request.POST, request.FILES),
@@ -149,6 +161,8 @@ def add_document(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def add_version(request: HttpRequest, pk: int) -> HttpResponse:
     document = _case_document(request, pk)
+    if _upload_refused(request):
+        return redirect(_page(document.dossier.case) + f"#document-{document.pk}")
     submit_form(
         request,
         VersionForm(request.POST, request.FILES),
@@ -244,14 +258,42 @@ def document_file(request: HttpRequest, pk: int) -> HttpResponse:
     return serve(version, handle)
 
 
+#: how an image is shown in the browser: a document of its own that may run
+#: nothing, load nothing and reach nothing of the site (the same for a forged one)
+IMAGE_SANDBOX = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+SUFFIX = {content_type: suffix for _, content_type, suffix in storage.SIGNATURES}
+SUFFIX[storage.HTML[0]] = storage.HTML[1]
+
+
+def safe_filename(version: Version) -> tuple[str, str]:
+    """(UTF-8 name, ASCII fallback) for Content-Disposition: no path, no control
+    characters, and always the suffix of the type the file was checked to be — a
+    PDF saved as ``x.html`` would open as a web page from the disk."""
+    suffix = SUFFIX.get(version.content_type, "bin")
+    name = version.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '"<>:|?*;').strip(" .")
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    stem = stem[:120] or f"document-{version.document_id}-v{version.number}"
+    ascii_stem = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in stem)
+    return f"{stem}.{suffix}", f"{ascii_stem.strip('_') or 'document'}.{suffix}"
+
+
 def serve(version: Version, handle: IO[bytes]) -> FileResponse:
-    """A version's stored file as the type it was checked to be, shown inline,
-    never sniffed, never cached (every read is audited); a generated HTML
-    document in a sandbox (no script, no outside request)."""
+    """A version's stored file as the type it was checked to be, never sniffed,
+    never cached (every read is audited). An image is shown inline in a sandbox,
+    a generated HTML document inline in its own sandbox (no script, no outside
+    request), anything else (PDF, OFD) is a download (``attachment``)."""
     response = FileResponse(handle, content_type=version.content_type)
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(version.filename)}"
+    name, fallback = safe_filename(version)
+    inline = version.content_type.startswith("image/") or version.content_type == "text/html"
+    response["Content-Disposition"] = (
+        f'{"inline" if inline else "attachment"}; filename="{fallback}"; '
+        f"filename*=UTF-8''{quote(name)}"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     if version.content_type == "text/html":
         response["Content-Security-Policy"] = SANDBOX
+    else:
+        response["Content-Security-Policy"] = IMAGE_SANDBOX if inline else "sandbox"
     return response

@@ -103,6 +103,7 @@ import io
 import json
 import os
 import re
+import stat
 import struct
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
@@ -773,31 +774,155 @@ _NOT_A_ZIP = (
 )
 
 
+@dataclass(frozen=True)
+class ZipLimits:
+    """What a package zip may declare at most (docs/package-format.md, "Limits");
+    a zip past either is refused before anything in it is read or hashed."""
+
+    members: int = 10_000
+    total_bytes: int = 8192 * 1024 * 1024
+
+
+def default_limits() -> ZipLimits:
+    """The limits of the settings (``CASECENTER_PACKAGE_MAX_MEMBERS``,
+    ``CASECENTER_PACKAGE_MAX_TOTAL_MB``) inside casecenter, else the defaults."""
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            return ZipLimits(
+                members=int(getattr(settings, "CASECENTER_PACKAGE_MAX_MEMBERS", 10_000)),
+                total_bytes=int(getattr(settings, "CASECENTER_PACKAGE_MAX_TOTAL_MB", 8192))
+                * 1024
+                * 1024,
+            )
+    except ImportError:  # pragma: no cover - the module is usable without Django
+        pass
+    return ZipLimits()
+
+
+#: file types a member may never be (the high 16 bits of its external attributes
+#: are a Unix st_mode): a symlink or a device file is not a document
+_FORBIDDEN_MODES = {
+    stat.S_IFLNK: ("符号链接", "a symbolic link"),
+    stat.S_IFCHR: ("字符设备", "a character device"),
+    stat.S_IFBLK: ("块设备", "a block device"),
+    stat.S_IFIFO: ("命名管道", "a named pipe"),
+    stat.S_IFSOCK: ("套接字", "a socket"),
+}
+
+
+def _zip_structure(archive: IO[bytes], zipped: zipfile.ZipFile, limits: ZipLimits) -> list[Problem]:
+    """What makes a zip unsafe to read at all, found from its headers alone: too many
+    members or declared bytes, a member's bytes past the end of the file or the
+    start of the central directory, two members sharing bytes (an "overlap" zip
+    bomb: one stretch of bytes hashed again and again under many names), and a
+    member that is a symlink or a device. Nothing is hashed when one is found."""
+    infos = zipped.infolist()
+    archive.seek(0, os.SEEK_END)
+    end_of_file = archive.tell()
+    if len(infos) > limits.members:
+        return [
+            Problem(
+                "zip.limits",
+                "",
+                f"zip 中有 {len(infos)} 个成员，超过上限 {limits.members}",
+                f"the zip has {len(infos)} members, more than the limit of {limits.members}",
+            )
+        ]
+    declared = sum(max(info.file_size, info.compress_size) for info in infos)
+    if declared > limits.total_bytes:
+        return [
+            Problem(
+                "zip.limits",
+                "",
+                f"zip 声明的内容共 {declared} 字节，超过上限 {limits.total_bytes}",
+                f"the zip declares {declared} bytes, more than the limit of {limits.total_bytes}",
+            )
+        ]
+    problems: list[Problem] = []
+    central = getattr(zipped, "start_dir", end_of_file)
+    spans: list[tuple[int, int, str]] = []
+    for info in infos:
+        name = info.orig_filename
+        kind = _FORBIDDEN_MODES.get(stat.S_IFMT(info.external_attr >> 16))
+        if kind is not None:
+            problems.append(
+                Problem(
+                    "zip.file_mode",
+                    name,
+                    f"该成员是{kind[0]}，不是文件",
+                    f"the member is {kind[1]}, not a file",
+                )
+            )
+        start = info.header_offset
+        archive.seek(start)
+        header = archive.read(30) if start >= 0 else b""
+        if len(header) == 30 and header[:4] == b"PK\x03\x04":
+            name_length, extra_length = struct.unpack("<HH", header[26:30])
+            end = start + 30 + name_length + extra_length + info.compress_size
+        else:
+            end = start + 30
+        if start < 0 or end > min(central, end_of_file):
+            problems.append(
+                Problem(
+                    "zip.truncated",
+                    name,
+                    "该成员声明的大小超出了 zip 文件",
+                    "the member's declared size runs past the end of the zip",
+                )
+            )
+        spans.append((start, end, name))
+    spans.sort()
+    for (_, end, before), (start, _, after) in zip(spans, spans[1:], strict=False):
+        if start < end:
+            problems.append(
+                Problem(
+                    "zip.overlap",
+                    after,
+                    f"该成员与 {before} 占用相同的字节",
+                    f"the member shares bytes with {before}",
+                )
+            )
+    return problems
+
+
 def verify_zip(
     path: str | os.PathLike[str] | BinaryIO,
     trusted: Mapping[str, Ed25519PublicKey] | None = None,
     *,
     trust_embedded: bool = False,
+    limits: ZipLimits | None = None,
 ) -> Verdict:
     """Verify a package zip (a path or a seekable binary file) without extracting it.
     ``trust_embedded`` accepts the zip's own ``signer.pub`` as trusted: the verdict
     then has ``signer_checked`` False unless the key is also in ``trusted``. A file
-    that is not a readable zip is ``manifest.malformed``; only a path that cannot be
-    opened raises (``OSError``)."""
+    that is not a readable zip is ``manifest.malformed``; a zip past ``limits``
+    (:func:`default_limits`), with overlapping members, sizes past its end or a
+    symlink or device member is refused before anything is hashed; only a path
+    that cannot be opened raises (``OSError``)."""
+    limits = limits or default_limits()
     if isinstance(path, str | os.PathLike):
         with open(path, "rb") as archive:
-            return _verify_archive(archive, dict(trusted or {}), trust_embedded)
-    return _verify_archive(path, dict(trusted or {}), trust_embedded)
+            return _verify_archive(archive, dict(trusted or {}), trust_embedded, limits)
+    return _verify_archive(path, dict(trusted or {}), trust_embedded, limits)
 
 
 def _verify_archive(
-    archive: IO[bytes], trusted: dict[str, Ed25519PublicKey], trust_embedded: bool
+    archive: IO[bytes],
+    trusted: dict[str, Ed25519PublicKey],
+    trust_embedded: bool,
+    limits: ZipLimits,
 ) -> Verdict:
     try:
-        infos = zipfile.ZipFile(archive).infolist()
+        zipped = zipfile.ZipFile(archive)
+        infos = zipped.infolist()
+        unsafe = _zip_structure(archive, zipped, limits)
     except _NOT_A_ZIP as exc:
         problem = _malformed("不是可读的 zip 文件", f"not a readable zip file: {exc}")
         return Verdict(ok=False, problems=[problem])
+    if unsafe:
+        return Verdict(ok=False, problems=unsafe)
     problems: list[Problem] = []
     members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:

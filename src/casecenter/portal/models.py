@@ -39,15 +39,28 @@ class Receipt(models.Model):
         return self.number
 
 
-class Throttle(models.Model):
-    """Attempts counted per key (a client, a receipt number) in a fixed time window."""
+class Attempt(models.Model):
+    """One counted attempt under a key, at a time: the log a sliding window counts.
+
+    Keys are ``client:<address>`` (wrong answers from one client),
+    ``receipt:<id>`` (wrong answers about one existing receipt) and
+    ``message:<id>`` (a receipt's messages). Only counted attempts are rows: a
+    refused request adds none, a receipt number that does not exist counts
+    under its client only, and rows older than the longest window are deleted
+    as new ones come, so the table stays as small as the recent traffic.
+    """
 
     key = models.CharField(max_length=100)
-    window = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
+    at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["key", "window"], name="throttle_unique")]
+        indexes = [
+            models.Index(fields=["key", "at"], name="attempt_key_at"),
+            models.Index(fields=["at"], name="attempt_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class Rating(models.Model):

@@ -1,10 +1,17 @@
 """Writes of the public portal: issuing receipts, and guarding public access.
 
 Access is by the QR link's token, or by the receipt number plus the last four
-digits of the party's phone. Both are throttled per client and per receipt,
-and a wrong answer looks the same whatever was wrong (unknown receipt, wrong
-digits, revoked, expired), in words and — as far as the work done goes — in
-time.
+digits of the party's phone. A wrong answer looks the same whatever was wrong
+(unknown receipt, wrong digits, revoked, expired), in words and — as far as the
+work done goes — in time.
+
+Guessing is slowed by a sliding window of *wrong* answers (:func:`refused`,
+:func:`count_failure`): per client address (``client:``) and per existing
+receipt (``receipt:``). A right answer is never counted, a refused request
+is not counted either, and a number that matches no receipt counts under its
+client only, so a guesser adds rows only up to their own allowance. The QR
+link's token is checked before any throttle: the party holding the receipt
+is never locked out by someone guessing its number.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from casecenter.accounts.models import User
@@ -28,12 +34,12 @@ from casecenter.cases.models import Case, CaseEvent, CaseState, Party, PartyRole
 from casecenter.cases.services import log_event
 from casecenter.errors import InvalidInput, PermissionDenied
 from casecenter.outbox.services import emit
-from casecenter.portal.models import LANGUAGES, Message, Notification, Rating, Receipt, Throttle
+from casecenter.portal.models import LANGUAGES, Attempt, Message, Notification, Rating, Receipt
 from casecenter.privacy import crypto
 from casecenter.supervision import services as clocks
 
 TOKEN_BYTES = 24  # 192 random bits
-#: (attempts, seconds) per client address and per receipt number.
+#: (wrong answers, seconds) per client address and per receipt: a sliding window
 CLIENT_LIMIT = (30, 600)
 RECEIPT_LIMIT = (5, 600)
 RECEIVING_ROLES = {PartyRole.REPORTER, PartyRole.VICTIM}
@@ -116,25 +122,52 @@ def issue_receipt(
     return receipt, token
 
 
-def throttled(key: str, limit: tuple[int, int]) -> bool:
-    """Count an attempt under ``key``; True when the window's limit is passed."""
+#: attempts older than this are deleted as new ones are counted (the longest window)
+KEEP = timedelta(days=1)
+
+
+def recent(key: str, seconds: int, *, now: datetime | None = None) -> int:
+    """How many attempts were counted under ``key`` in the last ``seconds``."""
+    now = now or timezone.now()
+    return Attempt.objects.filter(key=key, at__gt=now - timedelta(seconds=seconds)).count()
+
+
+def refused(key: str, limit: tuple[int, int], *, now: datetime | None = None) -> bool:
+    """Whether ``key`` has used its allowance within the sliding window (nothing counted)."""
     attempts, seconds = limit
-    now = timezone.now()
-    window = now - timedelta(seconds=now.timestamp() % seconds)
+    return recent(key, seconds, now=now) >= attempts
+
+
+def count_failure(*keys: str, now: datetime | None = None) -> None:
+    """Count one attempt under each key, and forget attempts older than :data:`KEEP`."""
+    now = now or timezone.now()
     with transaction.atomic():
-        updated = Throttle.objects.filter(key=key, window=window).update(count=F("count") + 1)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    Throttle.objects.create(key=key, window=window, count=1)
-            except IntegrityError:
-                Throttle.objects.filter(key=key, window=window).update(count=F("count") + 1)
-        count = Throttle.objects.get(key=key, window=window).count
-    return count > attempts
+        Attempt.objects.filter(at__lt=now - KEEP).delete()
+        Attempt.objects.bulk_create([Attempt(key=key, at=now) for key in keys])
+
+
+def throttled(key: str, limit: tuple[int, int]) -> bool:
+    """Count an attempt under ``key`` unless its allowance is used; True when it is
+    (the refused attempt is not counted: waiting is enough to be let in again)."""
+    now = timezone.now()
+    if refused(key, limit, now=now):
+        return True
+    count_failure(key, now=now)
+    return False
 
 
 class TooManyAttempts(Exception):
-    """The client or the receipt asked too often; try again later."""
+    """The client or the receipt gave too many wrong answers lately; try again later.
+
+    ``receipt_slowed``: the receipt itself is slowed (someone guessed its
+    digits), so its party is told how to get in at once (the QR link, or the
+    station's phone, ``station_phone``).
+    """
+
+    def __init__(self, *, receipt_slowed: bool = False, station_phone: str = "") -> None:
+        super().__init__("too many attempts")
+        self.receipt_slowed = receipt_slowed
+        self.station_phone = station_phone
 
 
 def viewable(receipt: Receipt | None) -> Receipt | None:
@@ -154,14 +187,25 @@ def viewable(receipt: Receipt | None) -> Receipt | None:
 
 
 def open_by_token(token: str, *, client: str) -> Receipt | None:
-    """The receipt a QR link opens, or None (whatever the reason)."""
-    if throttled(f"client:{client}", CLIENT_LIMIT):
-        raise TooManyAttempts
+    """The receipt a QR link opens, or None (whatever the reason).
+
+    A valid token opens its case whatever the throttle says (192 random bits are
+    not guessed; the party holding the receipt is never locked out). A wrong
+    token counts against the client, and a client over its allowance is
+    refused before its token is even looked up.
+    """
     token = (token or "")[:100]
     receipt = (
         Receipt.objects.select_related("case").filter(token_digest=token_digest(token)).first()
     )
-    return viewable(receipt)
+    opened = viewable(receipt)
+    if opened is not None:
+        return opened
+    key = f"client:{client}"
+    if refused(key, CLIENT_LIMIT):
+        raise TooManyAttempts
+    count_failure(key)
+    return None
 
 
 _DUMMY: dict[str, str] = {}
@@ -181,18 +225,30 @@ def open_by_number(number: str, last4: str, *, client: str) -> Receipt | None:
     """
     number = (number or "").strip().upper()[:40]
     last4 = (last4 or "").strip()[:4]
-    if throttled(f"client:{client}", CLIENT_LIMIT):
+    now = timezone.now()
+    client_key = f"client:{client}"
+    if refused(client_key, CLIENT_LIMIT, now=now):
         raise TooManyAttempts
-    if throttled(f"receipt:{number}", RECEIPT_LIMIT):
-        raise TooManyAttempts
-    receipt = Receipt.objects.select_related("case", "party__person").filter(number=number).first()
+    receipt = (
+        Receipt.objects.select_related("case__organisation", "party__person")
+        .filter(number=number)
+        .first()
+    )
+    receipt_key = f"receipt:{receipt.pk}" if receipt is not None else None
+    if receipt_key and refused(receipt_key, RECEIPT_LIMIT, now=now):
+        raise TooManyAttempts(
+            receipt_slowed=True, station_phone=receipt.case.organisation.phone or ""
+        )
     if receipt is not None:
         phone = receipt.party.person.phone or ""
     else:
         phone = crypto.decrypt(_dummy_phone_token(), context=PHONE_CONTEXT)
     expected = phone[-4:] if len(phone) >= 4 else "\x00" * 4
     matches = hmac.compare_digest(expected.encode(), last4.encode().ljust(4, b"\x01"))
-    return viewable(receipt) if matches else None
+    opened = viewable(receipt) if matches else None
+    if opened is None:  # a wrong answer: the client's and (if it exists) the receipt's
+        count_failure(client_key, *([receipt_key] if receipt_key else []), now=now)
+    return opened
 
 
 # --- ratings and messages (F8.2) ---------------------------------------------
@@ -272,7 +328,7 @@ def leave_message(receipt: Receipt, body: str) -> Message:
     """A party's message to the handling unit; its reply clock starts."""
     body = _bounded(body, MESSAGE_MAX, "message", required=True)
     receipt = _live(receipt)
-    if throttled(f"message:{receipt.pk}", MESSAGE_LIMIT):  # a refusal rolls its count back
+    if throttled(f"message:{receipt.pk}", MESSAGE_LIMIT):  # a refused one is not counted
         raise InvalidInput(
             "message.limit",
             "今日留言次数已达上限，请明天再试或致电办案单位。",

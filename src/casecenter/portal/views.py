@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from casecenter.accounts.lockout import client_address
 from casecenter.cases import selectors as cases
 from casecenter.errors import DomainError
 from casecenter.portal import services
@@ -33,7 +34,27 @@ class FindForm(forms.Form):
 
 
 def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")[:60]
+    """The client's address (a trusted proxy's word for it only when
+    ``CASECENTER_TRUSTED_PROXIES`` names that proxy): the same as the login lockout's."""
+    return (client_address(request) or "unknown")[:60]
+
+
+def _too_many(exc: services.TooManyAttempts) -> str:
+    """What a slowed client or receipt is told, with the ways in that still work."""
+    if exc.receipt_slowed and exc.station_phone:
+        return _(
+            "This receipt is locked for a while after several wrong answers. Scan the QR "
+            "code on your receipt to open it at once, or call the handling unit: %(phone)s."
+        ) % {"phone": exc.station_phone}
+    if exc.receipt_slowed:
+        return _(
+            "This receipt is locked for a while after several wrong answers. Scan the QR "
+            "code on your receipt to open it at once, or call the handling unit."
+        )
+    return _(
+        "Too many wrong answers from this connection. Please try again in a few minutes, "
+        "or scan the QR code on your receipt."
+    )
 
 
 def _remember(request: HttpRequest, receipt: Receipt) -> None:
@@ -54,8 +75,8 @@ def find(request: HttpRequest) -> HttpResponse:
             receipt = services.open_by_number(
                 form.cleaned_data["number"], form.cleaned_data["last4"], client=_client(request)
             )
-        except services.TooManyAttempts:
-            form.add_error(None, _("Too many attempts. Please try again in a few minutes."))
+        except services.TooManyAttempts as exc:
+            form.add_error(None, _too_many(exc))
             status = 429
         else:
             if receipt is not None:
@@ -73,15 +94,9 @@ def by_token(request: HttpRequest, token: str) -> HttpResponse:
     """The QR code's link: open the case, then drop the token from the address."""
     try:
         receipt = services.open_by_token(token, client=_client(request))
-    except services.TooManyAttempts:
+    except services.TooManyAttempts as exc:
         return render(
-            request,
-            "portal/find.html",
-            {
-                "form": FindForm(),
-                "problem": _("Too many attempts. Please try again in a few minutes."),
-            },
-            status=429,
+            request, "portal/find.html", {"form": FindForm(), "problem": _too_many(exc)}, status=429
         )
     if receipt is None:
         return render(
