@@ -88,9 +88,10 @@ def test_a_bad_form_is_shown_again_with_422_and_nothing_is_written(
     browser_of, officers, case, units, people, form
 ):
     form = {**form, "unit": units[form["unit"]].pk}
+    lead = browser_of(officers["lead"])  # logged in (an audited login) before counting
     before = (AssistanceRequest.objects.count(), AuditEntry.objects.count())
 
-    r = browser_of(officers["lead"]).post(f"/assistance/new/?case={case.pk}", form)
+    r = lead.post(f"/assistance/new/?case={case.pk}", form)
 
     assert r.status_code == 422
     assert 'class="errorlist' in r.content.decode()
@@ -189,6 +190,7 @@ def test_the_steps_through_the_page(browser_of, ask, officers, people):
 def test_a_refused_step_is_a_message_and_changes_nothing(browser_of, ask, officers, people):
     request = ask(level=3)
     tianye = browser_of(people["tianye"])
+    lead = browser_of(officers["lead"])  # logged in (an audited login) before counting
     before = AuditEntry.objects.count()
 
     r = tianye.post(
@@ -197,9 +199,7 @@ def test_a_refused_step_is_a_message_and_changes_nothing(browser_of, ask, office
     tianye.post(
         f"/assistance/{request.pk}/answer/", {"channel": "remote", "answer": "x", "round": 7}
     )
-    browser_of(officers["lead"]).post(
-        f"/assistance/{request.pk}/escalate/", {"level": 3, "reason": "x"}
-    )
+    lead.post(f"/assistance/{request.pk}/escalate/", {"level": 3, "reason": "x"})
 
     assert r.status_code == 302
     page = text(tianye.get(f"/assistance/{request.pk}/"))
