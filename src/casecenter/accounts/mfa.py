@@ -103,6 +103,17 @@ def _new_recovery_codes(user: User) -> list[str]:
     return [_grouped(code) for code in codes]
 
 
+def _locked_device(model, user: User, *, confirmed: bool):
+    """The user's first device of ``model``, locked for the caller's transaction
+    (two requests with the same code cannot both pass)."""
+    return (
+        model.objects.select_for_update()
+        .filter(user=user, confirmed=confirmed)
+        .order_by("pk")
+        .first()
+    )
+
+
 # --- enrolment ----------------------------------------------------------------
 
 
@@ -119,12 +130,7 @@ def start_enrolment(actor: User) -> TOTPDevice:
             "已启用多因素认证。",
             "Multi-factor authentication is already on.",
         )
-    device = (
-        TOTPDevice.objects.select_for_update()
-        .filter(user=actor, confirmed=False)
-        .order_by("pk")
-        .first()
-    )
+    device = _locked_device(TOTPDevice, actor, confirmed=False)
     if device is None:
         device = TOTPDevice.objects.create(user=actor, name=TOTP_DEVICE_NAME, confirmed=False)
         record(actor, "mfa.enrolment_started", actor)
@@ -145,12 +151,7 @@ def confirm_enrolment(actor: User, code: str) -> Enrolment:
     """
     code = normalise_code(code)
     with transaction.atomic():
-        device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=actor, confirmed=False)
-            .order_by("pk")
-            .first()
-        )
+        device = _locked_device(TOTPDevice, actor, confirmed=False)
         if device is None:
             raise InvalidInput(
                 "mfa.no_enrolment",
@@ -198,12 +199,7 @@ def verify_code(actor: User, code: str, *, via: str) -> TOTPDevice | StaticDevic
     kind = "totp" if _is_totp_shaped(code) else "recovery"
     with transaction.atomic():
         model = TOTPDevice if kind == "totp" else StaticDevice
-        device = (
-            model.objects.select_for_update()
-            .filter(user=actor, confirmed=True)
-            .order_by("pk")
-            .first()
-        )
+        device = _locked_device(model, actor, confirmed=True)
         allowed = True
         ok = False
         if device is not None:

@@ -46,6 +46,7 @@ class MfaRequiredMiddleware:
             reverse("mfa-enrol"),
             reverse("set_language"),
             reverse("api:health"),
+            reverse("api:create_token"),  # asks for the code itself
         )
         return path in open_paths or path.startswith("/" + settings.STATIC_URL.lstrip("/"))
 

@@ -103,7 +103,6 @@ def enrol(request: HttpRequest) -> HttpResponse:
             # img-src or script needed under the Content-Security-Policy
             "qr": mark_safe(qr.svg_inline(scale=4, dark="#000", light="#fff")),  # noqa: S308
             "secret": _secret_groups(device),
-            "uri": device.config_url,
             "required": mfa.mfa_required(user),
             "next": _next(request),
         },
