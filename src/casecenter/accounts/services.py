@@ -10,6 +10,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from axes.models import AccessAttempt, AccessAttemptExpiration
+from axes.utils import reset as reset_axes_attempts
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -17,7 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from casecenter.accounts.models import ApiToken, NumberSeries, Role, User
+from casecenter.accounts.lockout import MEMORY, grown_cool_off
+from casecenter.accounts.models import ApiToken, Lockout, NumberSeries, Role, User
 from casecenter.audit.services import record
 from casecenter.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -257,13 +260,8 @@ def note_login_failed(username: str, *, via: str, address: str | None, refused: 
 
 
 @transaction.atomic
-def note_lockouts(username: str | None, address: str | None, *, via: str) -> list:
+def note_lockouts(username: str | None, address: str | None, *, via: str) -> list[Lockout]:
     """Remember the lockouts that start now (of the account, of the address, or both)."""
-    from axes.models import AccessAttempt, AccessAttemptExpiration
-
-    from casecenter.accounts.lockout import MEMORY, grown_cool_off
-    from casecenter.accounts.models import Lockout
-
     now = timezone.now()
     longest = timedelta(hours=settings.CASECENTER_LOCKOUT_MAX_HOURS)
     started = []
@@ -311,17 +309,13 @@ def unlock_account(actor: User | None, username: str, *, ip_address: str | None 
     next lockout starts again at the base length. ``actor=None`` is the
     operator at the command line. Returns the number of counters cleared.
     """
-    from axes.utils import reset
-
-    from casecenter.accounts.models import Lockout
-
     _require_admin(actor)
     username = (username or "").strip()
     if not username:
         raise InvalidInput("account.username", "请填写用户名。", "Give a username.")
-    cleared = reset(username=username)
+    cleared = reset_axes_attempts(username=username)
     if ip_address:
-        cleared += reset(ip=ip_address)
+        cleared += reset_axes_attempts(ip=ip_address)
     now = timezone.now()
     Lockout.objects.filter(
         kind=Lockout.Kind.ACCOUNT, username=username, unlocked_at__isnull=True
