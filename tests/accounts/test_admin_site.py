@@ -217,6 +217,30 @@ def test_an_addition_names_the_fields_never_their_values(admin_client, root):
     assert "新派出所" not in json.dumps(entry.data, ensure_ascii=False)
 
 
+def test_a_user_added_in_the_admin_changes_the_password_at_the_first_login(admin_client):
+    r = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "newcomer",
+            "password1": "Lantern-Quarry-2291",
+            "password2": "Lantern-Quarry-2291",
+            "usable_password": "true",
+            "display_name": "新人",
+            "role": Role.CASE_OFFICER,
+        },
+    )
+    assert r.status_code == 302, r.context["adminform"].form.errors
+    newcomer = User.objects.get(username="newcomer")
+    assert newcomer.must_change_password
+    entry = audited("admin.add", newcomer)
+    assert "Lantern-Quarry-2291" not in json.dumps(entry.data)
+
+
+def test_the_admin_sends_ones_own_password_change_to_the_account_page(admin_client):
+    r = admin_client.get("/admin/password_change/")
+    assert r.status_code == 302 and r.url == "/account/password/"
+
+
 def test_a_change_names_only_the_changed_fields(admin_client, make_user):
     officer = make_user("officer")
     page = admin_client.get(f"/admin/accounts/user/{officer.pk}/change/")

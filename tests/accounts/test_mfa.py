@@ -91,6 +91,9 @@ def test_an_unverified_session_gets_403_json_from_the_api(make_user, client):
     assert r.status_code == 403
     assert r.json()["code"] == "auth.mfa_required"
     assert client.get("/api/health").status_code == 200
+    # the token endpoint asks for the code itself
+    token = post_json(client, "/api/auth/token", {"username": "boss", "password": PASSWORD})
+    assert token.json()["code"] == "auth.mfa_enrol_first"
 
 
 def test_enrolment_shows_a_qr_code_and_the_secret_and_is_confirmed_by_a_code(make_user, client):

@@ -93,7 +93,10 @@ class UserAdmin(DjangoUserAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        """Switching an account off is :func:`services.disable_account`."""
+        """Switching an account off is :func:`services.disable_account`; an account
+        added here has the administrator's password, changed at the first login."""
+        if not change:
+            obj.must_change_password = True
         disabling = change and "is_active" in form.changed_data and not obj.is_active
         if disabling:
             obj.is_active = True  # the service switches it off, with its tokens and sessions

@@ -142,6 +142,11 @@ class CaseCenterAdminSite(OTPAdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         super().register(model_or_iterable, audited(admin_class or admin.ModelAdmin), **options)
 
+    def password_change(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """One's own password is changed on the account page (its service ends the
+        other sessions, revokes the tokens and writes the audit entry)."""
+        return HttpResponseRedirect(reverse("account-password"))
+
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.user.is_authenticated:
             if self.has_permission(request):

@@ -138,7 +138,8 @@ class Command(BaseCommand):
         if with_mfa:
             names = ", ".join(sorted(u.username for u in with_mfa))
             self.stdout.write(
-                f"MFA: {names} then ask for a code. Get it with `casecenter totp USERNAME`, "
+                f"MFA: {names} are asked for a code after the password. Get it with "
+                "`casecenter totp USERNAME`, "
                 f"or add the demo key {DEMO_TOTP_SECRET} to an authenticator app "
                 "(demo only: the key is public)."
             )
