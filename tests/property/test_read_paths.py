@@ -59,8 +59,9 @@ def test_the_item_page_shows_the_clocks_person_as_the_owner_and_audits(
     browser_of, owned, custodian
 ):
     item = owned()
+    browser = browser_of(custodian)  # logged in (an audited login) before counting
     before = AuditEntry.objects.count()
-    page = browser_of(custodian).get(f"/property/items/{item.pk}/").content.decode()
+    page = browser.get(f"/property/items/{item.pk}/").content.decode()
     assert OWNER not in page and 'data-testid="clock-person">王**<' in page
     assert AuditEntry.objects.filter(action="property.read_item").count() == 1
     assert AuditEntry.objects.count() == before + 1
