@@ -206,3 +206,19 @@ def test_the_migration_gives_each_record_its_own_row(make_case, officers):
     for pk in rows:
         person = Person.objects.get(pk=pk)
         assert (person.name, person.phone, person.id_number) == ("甲", A_PHONE, NUMBER)
+
+
+def test_the_case_pages_contact_form_is_for_those_who_work_the_case(first_station, officers):
+    case, party, _ = first_station
+    bystander = Client()
+    bystander.force_login(officers["bystander"])
+    url = f"/cases/{case.pk}/parties/{party.pk}/contact/"
+    bystander.post(url, {"phone": "13000000000", "email": ""})
+    assert _snapshot(party)[1] == A_PHONE
+    lead = Client()
+    lead.force_login(officers["lead"])
+    page = lead.get(f"/cases/{case.pk}/").content.decode()
+    assert url in page and A_PHONE not in page  # the form, never the number
+    r = lead.post(url, {"phone": "13044445555", "email": A_MAIL})
+    assert r.status_code == 302 and _snapshot(party)[1:3] == ("13044445555", A_MAIL)
+    assert lead.post(f"/cases/{case.pk}/parties/{party.pk + 99}/contact/", {}).status_code == 404

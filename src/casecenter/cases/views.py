@@ -86,7 +86,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         transition_form=TransitionForm(officer_choices=colleagues),
         officer_choices=colleagues,
         party_form=PartyForm(),
-        contact_form=ContactForm(),
         assign_form=AssignForm(officer_choices=colleagues),
         may_assign=access.may_assign(request.user, case),
     )
