@@ -206,6 +206,7 @@ AXES_USE_ATTEMPT_EXPIRATION = True
 # spray many accounts between logins to its own
 AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ADMIN = False  # unlocking goes through accounts.services.unlock_account (audited)
+AXES_DISABLE_ACCESS_LOG = True  # logins are on the audit log (accounts.signals), not twice
 AXES_VERBOSE = False
 
 # --- i18n ------------------------------------------------------------------
