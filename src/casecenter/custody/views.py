@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from casecenter import images
 from casecenter.accounts.models import POLICE_ROLES, User
+from casecenter.cases import access
 from casecenter.cases import selectors as cases
 from casecenter.custody import selectors, services
 from casecenter.custody.forms import EntryForm, ExitForm, SessionForm, parse_belongings
@@ -58,6 +59,8 @@ def enter(request: HttpRequest, party_id: int) -> HttpResponse:
 
     party = Party.objects.select_related("case", "person").filter(pk=party_id).first()
     case = get_object_or_404_domain(cases.get_case, request.user, party.case_id if party else 0)
+    if not access.may_read_personal(request.user, case):
+        raise Http404  # the page names the person: those who read the case's people only
     center = get_object_or_404_domain(selectors.get_center, request.user, request.GET.get("center"))
     worn = Stay.objects.filter(exited_at__isnull=True, wristband__isnull=False)
     bands = Device.objects.filter(center=center, kind="wristband", active=True).exclude(
