@@ -329,10 +329,10 @@ def child_world(receipts: int, explain: bool) -> dict:
     from casecenter.accounts.models import Organisation, OrganisationKind, Role, User
     from casecenter.cases import services as cases
     from casecenter.measures.services import start_measure
-    from casecenter.portal.models import Throttle
+    from casecenter.portal.models import Attempt
     from casecenter.portal.services import issue_receipt
 
-    Throttle.objects.all().delete()  # a reused database starts with fresh windows
+    Attempt.objects.all().delete()  # a reused database starts with no counted attempts
     org, _ = Organisation.objects.get_or_create(
         code="bench", defaults={"kind": OrganisationKind.POLICE_STATION, "name": "基准派出所"}
     )
@@ -385,7 +385,7 @@ def child_world(receipts: int, explain: bool) -> dict:
         views.append(time.perf_counter() - started)
         db.append(sum(spent))
         assert page.status_code == 200 and numbers[0] in page.content.decode()
-    Throttle.objects.all().delete()
+    Attempt.objects.all().delete()
     if explain:
         pg = connection.vendor == "postgresql"
         explain = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "

@@ -84,13 +84,18 @@ def store(folder: str, data: bytes, digest: str, suffix: str, content_type: str)
 
 
 def response(field_file: Any, content_type: str) -> FileResponse:
-    """Serve a stored photo as the image type it was checked to be; its name is its
-    content, so a browser may keep it."""
+    """Serve a stored photo as the image type it was checked to be, in a sandbox
+    (like a dossier's image: it can run and fetch nothing even if it were not a
+    picture), never stored by the browser (a seized item's or a detainee's photo
+    is personal data: docs/security.md)."""
     try:
         content = field_file.open("rb")
     except OSError:
         raise Http404 from None
     served = FileResponse(content, content_type=content_type)
     served["X-Content-Type-Options"] = "nosniff"
-    served["Cache-Control"] = "private, max-age=86400, immutable"
+    served["Cache-Control"] = "private, no-store"
+    served["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    )
     return served

@@ -55,7 +55,9 @@ def page():
             ),
         )
         try:
-            yield context.pages[0] if context.pages else context.new_page()
+            opened = context.pages[0] if context.pages else context.new_page()
+            opened.csp_violations = violations  # a test that provokes one on purpose clears it
+            yield opened
             if violations:
                 pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
         finally:

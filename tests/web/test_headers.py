@@ -155,3 +155,28 @@ def test_an_https_answer_carries_hsts(settings, db):
     response = Client().get("/login/", secure=True)
     assert response["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in Client().get("/login/")
+
+
+def test_an_uploaded_photo_is_served_in_a_sandbox_and_never_stored(db):
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    from casecenter import images
+
+    data = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(data, format="PNG")
+    name = default_storage.save("tests/photo.png", ContentFile(data.getvalue()))
+
+    class Stored:
+        def open(self, mode):
+            return default_storage.open(name, mode)
+
+    response = images.response(Stored(), "image/png")
+    assert response["Content-Security-Policy"].startswith("sandbox; default-src 'none'")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+    response.close()
+    default_storage.delete(name)

@@ -67,7 +67,8 @@ def _check_pdf(spool: IO[bytes]) -> None:
     from pypdf.errors import PyPdfError
 
     quiet = logging.getLogger("pypdf")
-    level, quiet.level = quiet.level, logging.ERROR  # pypdf warns about every quirk
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # pypdf warns about every quirk of a real scan
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -86,7 +87,7 @@ def _check_pdf(spool: IO[bytes]) -> None:
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError):
         raise refuse("无法解析为 PDF", "it does not parse as a PDF") from None
     finally:
-        quiet.level = level
+        quiet.setLevel(level)
     if pages < 1:
         raise refuse("PDF 没有页面", "the PDF has no page")
     if scripted:

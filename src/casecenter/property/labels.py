@@ -12,6 +12,7 @@ downloads.
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,9 +82,17 @@ def _qr(code: str) -> segno.QRCode:
 
 
 def _svg_body(document: bytes) -> str:
-    """An SVG document without its XML declaration, to be embedded in HTML."""
+    """An SVG document without its XML declaration, to be embedded in HTML; its
+    ``style="fill:black;"`` attributes become presentation attributes
+    (``fill="black"``), which the Content-Security-Policy allows (docs/security.md)."""
     text = document.decode("utf-8")
-    return text.split("?>", 1)[1] if text.startswith("<?xml") else text
+    text = text.split("?>", 1)[1] if text.startswith("<?xml") else text
+    return re.sub(r'\sstyle="([^"]*)"', _presentation, text)
+
+
+def _presentation(match: re.Match[str]) -> str:
+    pairs = (d.split(":", 1) for d in match.group(1).split(";") if ":" in d)
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
 
 
 @dataclass(frozen=True)
