@@ -214,7 +214,7 @@ def test_a_generated_file_from_the_api_is_sandboxed(api, case):
         "sandbox; default-src 'none'; style-src 'unsafe-inline'"
     )
     assert file["Content-Disposition"].startswith('inline; filename="')
-    assert '.html"; filename*=UTF-8\'\'' in file["Content-Disposition"]
+    assert ".html\"; filename*=UTF-8''" in file["Content-Disposition"]
 
 
 def test_the_openapi_document_lists_the_dossier_routes(db):
