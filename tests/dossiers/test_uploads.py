@@ -11,10 +11,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.test import RequestFactory
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfWriter
 
-from casecenter.dossiers import services, storage, uploads
+from casecenter.dossiers import filetypes, services, storage, uploads
 from casecenter.dossiers.models import Document, Dossier, Version
 from casecenter.errors import InvalidInput
 from tests.dossiers.conftest import pdf
@@ -220,3 +223,19 @@ def test_a_refused_file_leaves_nothing_in_the_storage(officers, dossier):
         add(officers, dossier, data)
     sha = hashlib.sha256(data).hexdigest()
     assert not storage.storage().exists(f"{sha[:2]}/{sha}.pdf")
+
+
+@examples(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    magic=st.sampled_from([magic for magic, _, _ in storage.SIGNATURES]),
+    body=st.binary(max_size=4000),
+)
+def test_any_bytes_behind_a_known_header_are_accepted_or_refused_never_an_error(magic, body):
+    """A forged file is a bilingual refusal (never a 500), whatever its bytes."""
+    data = magic + body
+    content_type, _ = storage.sniff(data[:16])
+    spool = io.BytesIO(data)
+    try:
+        filetypes.check(spool, content_type, len(data))
+    except InvalidInput as refused:
+        assert refused.code == "document.file_content"
