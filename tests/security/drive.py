@@ -44,12 +44,15 @@ API_PARAMS = {
     "party_id": "party",
     "token_id": "api_token",
     "user_id": "assignee",
+    "grant_id": "grant",
 }
 
 #: a page's URL name → the world's object of each path argument (``index``: 0)
 PAGE_PREFIXES = [
     ("account-token-", {"pk": "api_token"}),
     ("incident-", {"pk": "incident"}),
+    ("break-glass-", {"pk": "grant"}),
+    ("case-party-", {"pk": "case", "party_id": "party"}),
     ("case-", {"pk": "case"}),
     ("portal-token", {"token": "token"}),
     ("portal-issue", {"case_id": "case", "party_id": "party"}),

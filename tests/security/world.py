@@ -237,6 +237,9 @@ def _complete(world: World) -> None:
         .first()
         .user
     )
+    # a break-glass read of a case of the other station by one of its officers
+    # not on it (the 中关村 case's readers stay as they are)
+    world.objects["grant"] = _break_glass_elsewhere(world)
     if world.objects["photo"] is None:
         item = world.objects["item"]
         upload = SimpleUploadedFile("p.gif", _GIF, content_type="image/gif")
@@ -252,6 +255,26 @@ def _complete(world: World) -> None:
         world.objects["session"] = custody.open_session(
             officers[0], stay, zone=zone, officers=officers[:2]
         )
+
+
+def _break_glass_elsewhere(world: World):  # noqa: ANN202
+    """A break-glass grant to an officer on a case none of the world's objects
+    belongs to (so no cell of the matrix reads under it)."""
+    from casecenter.cases.breakglass import break_glass
+    from casecenter.cases.models import Assignment, Case
+
+    used = {getattr(world.case_of(o), "pk", None) for o in world.objects.values()}
+    for case in Case.objects.filter(secret=False).exclude(pk__in=used).order_by("pk"):
+        on_it = Assignment.objects.filter(case=case, ended_at__isnull=True).values("user_id")
+        reader = (
+            User.objects.filter(organisation_id=case.organisation_id, role=Role.CASE_OFFICER)
+            .exclude(pk__in=on_it)
+            .order_by("username")
+            .first()
+        )
+        if reader is not None:
+            return break_glass(reader, case, reason="复核同类案件的处理结果，需要查看本案")
+    return None
 
 
 #: the smallest GIF: one transparent pixel
