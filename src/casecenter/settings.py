@@ -91,11 +91,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     # the second factor before anything else, the password change included
     "casecenter.accounts.mfa_middleware.MfaRequiredMiddleware",  # enrol or verify first
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "casecenter.accounts.middleware.SessionPolicyMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page
@@ -217,11 +217,6 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Asia/Shanghai"
 
-# --- static and media ----------------------------------------------------
-STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-MEDIA_ROOT = DATA_DIR / "media"
-# Dossier files, kept under their SHA-256 (never overwritten): a local folder by
 # --- multi-factor authentication and the admin site (accounts.mfa, adminsite) ---
 # Who must pass a second factor (TOTP or a recovery code) after the password:
 # these roles, every is_staff/is_superuser user, and anyone who enrolled.
@@ -245,6 +240,11 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a TOTP secret or Q
 CASECENTER_ADMIN_ENABLED = _env_bool("CASECENTER_ADMIN_ENABLED", True)
 CASECENTER_ADMIN_PATH = os.environ.get("CASECENTER_ADMIN_PATH", "admin/").strip("/") + "/"
 
+# --- static and media ----------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"
+# Dossier files, kept under their SHA-256 (never overwritten): a local folder by
 # default; an S3-compatible store with CASECENTER_DOSSIER_STORAGE=
 # "storages.backends.s3.S3Storage" (pip install django-storages boto3) and its
 # options as JSON in CASECENTER_DOSSIER_STORAGE_OPTIONS, e.g.
