@@ -148,7 +148,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-_PASSWORD_VALIDATION = "django.contrib.auth.password_validation"
+_PASSWORD_VALIDATION = "django.contrib.auth.password_validation"  # noqa: S105 - a module path
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_PASSWORD_VALIDATION}.UserAttributeSimilarityValidator"},
     {"NAME": f"{_PASSWORD_VALIDATION}.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -220,13 +220,8 @@ TIME_ZONE = "Asia/Shanghai"
 # --- multi-factor authentication and the admin site (accounts.mfa, adminsite) ---
 # Who must pass a second factor (TOTP or a recovery code) after the password:
 # these roles, every is_staff/is_superuser user, and anyone who enrolled.
-CASECENTER_MFA_REQUIRED_ROLES = tuple(
-    r.strip()
-    for r in os.environ.get(
-        "CASECENTER_MFA_REQUIRED_ROLES", "admin,legal_affairs,commander"
-    ).split(",")
-    if r.strip()
-)
+_MFA_ROLES = os.environ.get("CASECENTER_MFA_REQUIRED_ROLES", "admin,legal_affairs,commander")
+CASECENTER_MFA_REQUIRED_ROLES = tuple(r.strip() for r in _MFA_ROLES.split(",") if r.strip())
 CASECENTER_MFA_REQUIRED_FOR_ALL = _env_bool("CASECENTER_MFA_REQUIRED_FOR_ALL", False)
 # The issuer an authenticator app shows beside the account name.
 OTP_TOTP_ISSUER = os.environ.get("CASECENTER_MFA_ISSUER", "casecenter")
