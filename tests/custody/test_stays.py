@@ -91,6 +91,28 @@ def test_exit_closes_presence_returns_belongings_and_stops_the_cameras(
     _enter(center, suspect(birth="19850101", sex_serial="111"))
 
 
+def test_the_medical_desk_neither_opens_nor_closes_an_interrogation(
+    center, suspect, bring_in, officers, make_user
+):
+    stay = bring_in(suspect())
+    doctor = make_user("doctor", "medical", org="station")
+    doctor.organisation = center.org
+    doctor.save()
+    two = [officers["lead"], officers["partner"]]
+    with pytest.raises(PermissionDenied) as refused:
+        services.open_session(doctor, stay, zone=center.zones["XW-1"], officers=two)
+    assert refused.value.code == "session.not_police"
+    assert not Session.objects.exists()
+    session = services.open_session(officers["lead"], stay, zone=center.zones["XW-1"], officers=two)
+    with pytest.raises(PermissionDenied):
+        services.close_session(doctor, session)
+    session.refresh_from_db()
+    assert session.ended_at is None
+    services.close_session(center.desk, session)
+    session.refresh_from_db()
+    assert session.ended_at is not None
+
+
 def test_the_desk_opens_interrogation_only_in_an_interrogation_room(
     center, suspect, bring_in, officers
 ):

@@ -53,6 +53,17 @@ def _require_desk(actor: User, center) -> None:
         )
 
 
+def _require_police(actor: User) -> None:
+    """Interrogation sessions are the police's: opened and closed by an officer,
+    the desk or the commander, never by the medical desk who also sees the stay."""
+    if not actor.is_police:
+        raise PermissionDenied(
+            "session.not_police",
+            "只有民警可以开始或结束讯问会话。",
+            "Only police officers open or close a session.",
+        )
+
+
 def _check_case(actor: User, case: Case) -> None:
     if actor.role == Role.CUSTODY_STAFF:
         return  # the desk registers whoever the officers bring
@@ -250,6 +261,7 @@ def open_session(
     """The one-button desk: open an interrogation session in ``zone`` (recording
     started there), or a linked sub-session (remote arraignment, evidence display,
     command, meeting) of an open one."""
+    _require_police(actor)
     stay = (
         Stay.objects.select_for_update(of=("self",)).select_related("case", "party").get(pk=stay.pk)
     )
@@ -304,6 +316,7 @@ def open_session(
 
 @transaction.atomic
 def close_session(actor: User, session: Session) -> Session:
+    _require_police(actor)
     session = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
     if session.ended_at is not None:
         raise Conflict("session.closed", "该会话已结束。", "The session is already closed.")
