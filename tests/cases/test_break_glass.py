@@ -142,9 +142,13 @@ def test_the_review_page_lists_and_marks_reviewed_with_an_audit_entry(make_case,
 def test_only_the_officers_supervisors_review(make_case, officers):
     case = make_case()
     grant = breakglass.break_glass(officers["bystander"], case, reason=REASON)
+    manager = Client()
+    manager.force_login(officers["manager"])
+    assert 'href="/cases/break-glass/"' in manager.get("/").content.decode()  # in the menu
     for who in ("lead", "bystander", "stranger"):
         client = Client()
         client.force_login(officers[who])
+        assert 'href="/cases/break-glass/"' not in client.get("/").content.decode(), who
         assert client.get("/cases/break-glass/").status_code == 403, who
         assert client.get(f"/cases/break-glass/{grant.pk}/").status_code == 404, who
         with pytest.raises(PermissionDenied):
