@@ -3,12 +3,18 @@
 .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000] [fasttrack]
 
 With ``fasttrack``, only the fast track's and the hand-overs' screenshots; with
-``custody``, only the custody area's (the live map, a stay, a recording alert).
+``custody``, only the custody area's (the live map, a stay, a recording alert);
+with ``security``, sign-in and need-to-know (the commander's second factor, a
+break-glass read and its review, a lockout). ``security`` needs the demo's data
+folder in ``CASECENTER_DATA_DIR`` (it asks ``casecenter totp`` for a code) and
+ends with the address 127.0.0.1 locked out: ``casecenter unlock fengxue --ip
+127.0.0.1`` lifts it.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -82,7 +88,58 @@ def custody(pw) -> None:
     browser.close()
 
 
+def security(pw) -> None:
+    """The commander's second factor, an officer's break-glass read of a case of
+    the station and its review by the case-management group, and a lockout."""
+    browser = pw.chromium.launch(
+        executable_path=shutil.which("chromium") or "/usr/bin/chromium", headless=True, args=ARGS
+    )
+
+    def login(username: str, password: str = "casecenter-demo"):
+        page = browser.new_context(viewport={"width": 1280, "height": 760}).new_page()
+        page.goto(f"{BASE}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    commander = login("maqun")
+    commander.wait_for_selector("[data-testid=mfa-verify]")
+    commander.screenshot(path=OUT / "mfa-verify.png")
+    cli = Path(sys.executable).parent / "casecenter"
+    code = subprocess.run([cli, "totp", "maqun"], capture_output=True, text=True, check=True)
+    commander.fill("input[name=code]", code.stdout.split()[-1])
+    commander.click("[data-testid=mfa-verify] button[type=submit]")
+    commander.wait_for_selector("[data-testid=who]")
+
+    officer = login("wangqiang")
+    officer.goto(f"{BASE}/cases/?state=investigating")
+    links = officer.locator("#rows table tbody tr a").evaluate_all("as => as.map(a => a.href)")
+    for href in links:
+        officer.goto(href)
+        if officer.locator("[data-testid=denied]").count():
+            break
+    officer.fill(
+        "textarea[name=reason]", "同案嫌疑人今晨在学院路落网，需核对其联系人电话以便当日提审"
+    )
+    officer.click("[data-testid=denied] button[type=submit]")
+    officer.wait_for_selector("[data-testid=timeline]")
+    manager = login("chenjing")
+    manager.goto(f"{BASE}/cases/break-glass/")
+    manager.screenshot(path=OUT / "break-glass-review.png", full_page=True)
+
+    for n in range(5):
+        page = login("fengxue", f"a-wrong-guess-{n}")
+    page.screenshot(path=OUT / "locked-out.png")
+    browser.close()
+
+
 def main() -> None:
+    if "security" in sys.argv[2:]:
+        with sync_playwright() as pw:
+            security(pw)
+        return
     if "fasttrack" in sys.argv[2:]:
         with sync_playwright() as pw:
             fast_track(pw)

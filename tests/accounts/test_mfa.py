@@ -146,6 +146,9 @@ def test_an_enrolled_user_types_a_code_after_the_password(make_user):
     assert r.status_code == 302 and r.url == "/account/mfa/verify/?next=%2Fcases%2F"
     assert client.get("/account/mfa/").url.startswith("/account/mfa/verify/")  # no re-enrolment
 
+    prompt = client.get("/account/mfa/verify/").content.decode()
+    # the sign-in is not over: no menu, no alert count until the code is typed
+    assert "<nav>" not in prompt and 'data-testid="bell"' not in prompt
     wrong = client.post("/account/mfa/verify/", {"code": "12345x", "next": "/cases/"})
     assert wrong.status_code == 200 and "errorlist" in wrong.content.decode()
     assert client.get("/cases/").status_code == 302
@@ -153,7 +156,9 @@ def test_an_enrolled_user_types_a_code_after_the_password(make_user):
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)  # a moment later
     ok = client.post("/account/mfa/verify/", {"code": code_for(device), "next": "/cases/"})
     assert ok.status_code == 302 and ok.url == "/cases/"
-    assert client.get("/cases/").status_code == 200
+    cases = client.get("/cases/")
+    assert cases.status_code == 200 and "<nav>" in cases.content.decode()
+    assert 'data-testid="bell"' in cases.content.decode()
     assert client.get("/api/me").status_code == 200
     assert actions(boss)[-2:] == ["mfa.verify_failed", "mfa.verified"]
 

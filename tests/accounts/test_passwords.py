@@ -108,13 +108,16 @@ def test_administrator_reset_forces_a_change_at_next_login(officers, make_user):
     assert r.status_code == 302 and r["Location"] == "/account/password/"
     api = browser.get("/api/me")
     assert api.status_code == 403 and api.json()["code"] == "auth.password_change_required"
-    assert 'data-testid="must-change"' in browser.get("/account/password/").content.decode()
+    forced = browser.get("/account/password/").content.decode()
+    assert 'data-testid="must-change"' in forced
+    assert "<nav>" not in forced  # no menu until the user has their own password
 
     browser.post(
         "/account/password/",
         {"old_password": "temporary tulip 4471", "new_password1": NEW, "new_password2": NEW},
     )
-    assert browser.get("/cases/").status_code == 200
+    cases = browser.get("/cases/")
+    assert cases.status_code == 200 and "<nav>" in cases.content.decode()
     assert User.objects.get(username="lead").must_change_password is False
     reset = AuditEntry.objects.get(action="account.password_reset")
     assert reset.actor_id == admin.pk and reset.object_id == str(officers["lead"].pk)

@@ -27,13 +27,14 @@ class MfaRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if (
+        # the sign-in is not over yet: base.html shows no menu and no alert count
+        request.sign_in_pending = bool(
             user is not None
             and user.is_authenticated
             and not user.is_verified()
-            and not self._open_to_everyone(request.path)
             and mfa.mfa_needed(user)
-        ):
+        )
+        if request.sign_in_pending and not self._open_to_everyone(request.path):
             return self._refuse(request, enrolled=mfa.is_enrolled(user))
         return self.get_response(request)
 

@@ -43,8 +43,10 @@ class SessionPolicyMiddleware:
                 return self._expired(request, why)
             if not session_policy.is_background(request):
                 session_policy.note_activity(request)
-            if getattr(user, "must_change_password", False) and not self._exempt(request):
-                return self._change_first(request)
+            if getattr(user, "must_change_password", False):
+                request.sign_in_pending = True  # base.html: no menu, no alert count yet
+                if not self._exempt(request):
+                    return self._change_first(request)
         return self.get_response(request)
 
     @staticmethod
