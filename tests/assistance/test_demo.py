@@ -5,21 +5,36 @@ from __future__ import annotations
 import random
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 
 from casecenter.assistance.models import AssistanceEvent, AssistanceRequest
 from casecenter.demo import assistance
 from casecenter.demo.data import load
 from casecenter.supervision.models import Alert, Deadline
 from casecenter.supervision.selectors import visible_alerts
+from tests.conftest import FAST_HASHERS
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """Loaded once for the module (half a minute on PostgreSQL), rolled back after
+    it; each test runs in a savepoint of its own (``db``)."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=FAST_HASHERS),
+        transaction.atomic(),
+    ):
+        users = load(60)
+        yield users, assistance.build(random.Random(20261126), users)
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def demo():
-    users = load(60)
-    return users, assistance.build(random.Random(20261126), users)
+def demo(demo_world, db):
+    return demo_world
 
 
 def clocks(request) -> list[tuple[str, str]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from casecenter.audit.verify import verify_log
 from casecenter.cases.models import Assignment
@@ -11,15 +13,29 @@ from casecenter.demo.data import load
 from casecenter.property import services
 from casecenter.property.models import Appraisal, CustodyEvent, Item, ItemState, StockTake
 from casecenter.supervision.models import Deadline
+from tests.conftest import FAST_HASHERS
 
 pytestmark = pytest.mark.django_db
 
 INCIDENTS = 100  # enough cases for every state, quick enough for the suite
 
 
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """Loaded once for the module (a minute on PostgreSQL), rolled back after it;
+    each test runs in a savepoint of its own (``db``), so none sees another's writes."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=FAST_HASHERS),
+        transaction.atomic(),
+    ):
+        yield load(INCIDENTS)
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def demo():
-    return load(INCIDENTS)
+def demo(demo_world, db):
+    return demo_world
 
 
 def test_the_demo_has_items_in_every_state_seized_by_two_officers_and_clocks_breached(demo):
