@@ -64,6 +64,19 @@ def mfa_outside_its_tests(request, settings, monkeypatch):
 
 
 @pytest.fixture
+def browser_of():
+    """A logged-in test client of a user (the UI's default language, Chinese)."""
+    from django.test import Client
+
+    def client_for(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture
 def orgs(db):
     from casecenter.accounts.models import Organisation, OrganisationKind
 

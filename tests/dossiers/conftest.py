@@ -57,16 +57,3 @@ def add(officers, dossier):
 
 
 # --- the UI and API tests -------------------------------------------------------------
-
-
-@pytest.fixture
-def browser_of(officers):
-    """A logged-in test client of a user (the UI's default language, Chinese)."""
-    from django.test import Client
-
-    def client_for(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for

@@ -16,19 +16,6 @@ from tests.supervision.conftest import post
 
 
 @pytest.fixture
-def browser_of():
-    """A logged-in test client of a user."""
-    from django.test import Client
-
-    def client_for(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
-
-
-@pytest.fixture
 def sent(ready_to_submit, officers, partners):
     return fasttrack.submit(
         officers["legal"], ready_to_submit, procuratorate=partners["orgs"]["jc"]

@@ -14,19 +14,6 @@ from casecenter.fasttrack import services
 
 
 @pytest.fixture
-def browser_of():
-    """A logged-in test client of a user."""
-    from django.test import Client
-
-    def client_for(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
-
-
-@pytest.fixture
 def with_legal_aid(started, officers, partners):
     """Legal aid accepted the track's notice: it holds a matter of the track."""
     services.notify_legal_aid(officers["lead"], started, legal_aid=partners["orgs"]["fyzx"])
