@@ -28,6 +28,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def api_answers_checked(settings):
+    """Every /api/ answer of every test is checked against the OpenAPI document
+    (casecenter.apicontract.ApiContractCheckMiddleware): an undocumented status
+    or a body its schema does not describe fails the test that caused it."""
+    settings.CASECENTER_API_CHECK_RESPONSES = True
+
+
+@pytest.fixture(autouse=True)
 def mfa_outside_its_tests(request, settings, monkeypatch):
     """MFA is on with its real requirement only in tests marked ``@pytest.mark.mfa``.
 

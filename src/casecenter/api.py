@@ -8,12 +8,23 @@ methods need the CSRF token, as in the UI). Errors always read
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
 
 from casecenter.accounts.services import user_for_token
+from casecenter.apicontract import (
+    ContractSchema,
+    JsonParser,
+    error_body,
+    standard_error,
+    www_authenticate,
+)
 from casecenter.errors import DomainError
 
 
@@ -25,18 +36,53 @@ class BearerAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class BrowserSessionAuth(SessionAuth):
+    """The browser's session, CSRF-checked — but only when there is one.
+
+    A client that sends ``Authorization`` speaks for a token, not a session: a
+    bad token then gets 401 (not django-ninja's "403 CSRF check Failed", which
+    it would get from the session check that runs next), and so does a request
+    with neither a token nor a logged-in session.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if "Authorization" in request.headers or not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+class ContractAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return ContractSchema(self, path_prefix)
+
+
+api = ContractAPI(
     title="casecenter API",
     version="1",
-    description="Incidents, cases, people and the statutory clocks of a case-handling center.",
-    auth=[BearerAuth(), SessionAuth()],
+    description=(
+        "Incidents, cases, people and the statutory clocks of a case-handling center. "
+        "Authentication, errors, paging and the versioning policy: docs/api.md."
+    ),
+    auth=[BearerAuth(), BrowserSessionAuth()],
     urls_namespace="api",
+    parser=JsonParser(),
 )
+
+
+def _error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    response = api.create_response(request, error_body(error), status=error.status)
+    if error.status == 401:
+        response["WWW-Authenticate"] = www_authenticate(request)
+    return response
 
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    return _error(request, exc)
 
 
 @api.exception_handler(ValidationError)
@@ -45,41 +91,50 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
     stopped = refusal(request)  # a file stopped while it streamed is "too large", not missing
     if stopped is not None:
-        return _domain_error(request, stopped)
+        return _error(request, stopped)
     problems = [
         {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
         for e in exc.errors
     ]
     text = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
-    return api.create_response(
-        request,
-        {"code": "invalid_input", "message": f"Invalid input — {text}", "errors": problems},
-        status=422,
+    error = DomainError(
+        "invalid_input", f"输入无效：{text}", f"Invalid input — {text}", errors=problems
     )
+    error.status = 422
+    body = error_body(error)
+    body["errors"] = body.pop("facts")["errors"]
+    return api.create_response(request, body, status=422)
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(
-        request,
-        {"code": "unauthenticated", "message": "Log in or send a valid bearer token."},
-        status=401,
-    )
+    return _error(request, standard_error(401))
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, {"code": "not_found", "message": "Not found."}, status=404)
+    return _error(request, standard_error(404))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(request, standard_error(413))
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(
-        request, {"code": f"http_{exc.status_code}", "message": str(exc)}, status=exc.status_code
-    )
+    if isinstance(exc.__cause__, DomainError):  # the parser's 415 (apicontract.JsonParser)
+        return _error(request, exc.__cause__)
+    if isinstance(exc.__cause__, RequestDataTooBig):
+        return _error(request, standard_error(413))
+    return _error(request, standard_error(exc.status_code, detail=str(exc)))
 
 
-@api.get("/health", auth=None, tags=["system"])
+class HealthOut(Schema):
+    status: Literal["ok"]
+
+
+@api.get("/health", auth=None, response=HealthOut, tags=["system"])
 def health(request: HttpRequest) -> dict[str, str]:
     """Liveness probe (and the trivial baseline endpoint of the benchmarks)."""
     return {"status": "ok"}

@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "casecenter.apicontract.ApiContractCheckMiddleware",  # off unless checking (tests)
+    "casecenter.apicontract.ApiErrorsAreJsonMiddleware",  # outermost: /api/ errors are JSON
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # the Content-Security-Policy (browser hardening)
     "casecenter.web.headers.PrivateResponseMiddleware",  # no-store, Permissions-Policy
@@ -230,6 +232,11 @@ OTP_TOTP_ISSUER = os.environ.get("CASECENTER_MFA_ISSUER", "casecenter")
 OTP_TOTP_THROTTLE_FACTOR = int(os.environ.get("CASECENTER_MFA_THROTTLE_FACTOR", "1"))
 OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a TOTP secret or QR code
+# Check every /api/ answer against the OpenAPI document and raise on one it
+# does not describe (casecenter.apicontract; on in the test suite, off in use;
+# it needs the `test` extra's jsonschema).
+CASECENTER_API_CHECK_RESPONSES = _env_bool("CASECENTER_API_CHECK_RESPONSES", False)
+
 # The admin site: off with CASECENTER_ADMIN_ENABLED=false; elsewhere with
 # CASECENTER_ADMIN_PATH (e.g. "ops-7f3k/"); it needs an MFA-verified staff session.
 CASECENTER_ADMIN_ENABLED = _env_bool("CASECENTER_ADMIN_ENABLED", True)

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("casecenter.web.urls")),
 ]
 
+handler400 = "casecenter.web.views.error_400"
 handler404 = "casecenter.web.views.error_404"
 handler500 = "casecenter.web.views.error_500"

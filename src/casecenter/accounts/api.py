@@ -12,6 +12,7 @@ from ninja import Router, Schema, Status
 from casecenter.accounts import mfa
 from casecenter.accounts.models import ApiToken, Organisation, User
 from casecenter.accounts.services import is_account_admin, issue_api_token, revoke_api_token
+from casecenter.apicontract import also_answers
 from casecenter.errors import NotFound, PermissionDenied
 from casecenter.schema import Id, Text
 
@@ -79,6 +80,7 @@ def user_out(user: User) -> dict:
 
 
 @router.post("/auth/token", auth=None, response={201: TokenOut}, tags=["auth"])
+@also_answers(403, 429)
 def create_token(request: HttpRequest, payload: TokenIn):
     """Exchange a username and password for a bearer token (shown once).
 

@@ -42,6 +42,17 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", context)
 
 
+def error_400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A bad request — or a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, which is 413."""
+    from django.core.exceptions import RequestDataTooBig
+    from django.views.defaults import bad_request
+
+    response = bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        response.status_code = 413
+    return response
+
+
 def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "web/404.html", status=404)
 
