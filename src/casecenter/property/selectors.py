@@ -95,8 +95,8 @@ def is_sealed(item: Item) -> bool:
 
 def item_scope(user: User) -> QuerySet[Item]:
     """Every item the user may know exists (annotated with ``sealed``)."""
-    if not user.is_authenticated or not user.is_police:
-        return Item.objects.none()
+    if not user.is_authenticated or not user.is_police:  # annotated too: callers filter on it
+        return Item.objects.none().annotate(sealed=Value(False, output_field=BooleanField()))
     visible = Q(case__in=access.visible_cases(user).values("pk"))
     return _sealed(user, Item.objects.filter(visible | _kept_by(user)))
 
