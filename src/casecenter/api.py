@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
 from ninja.security import HttpBearer, SessionAuth
 
 from casecenter.accounts.services import user_for_token
@@ -22,6 +23,7 @@ from casecenter.apicontract import (
     ContractSchema,
     JsonParser,
     error_body,
+    operation_id,
     standard_error,
     www_authenticate,
 )
@@ -58,6 +60,9 @@ class ContractAPI(NinjaAPI):
         if path_prefix is None:
             path_prefix = self.get_root_path(path_params or {})
         return ContractSchema(self, path_prefix)
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        return operation_id(operation)
 
 
 api = ContractAPI(

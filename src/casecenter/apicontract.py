@@ -171,7 +171,14 @@ ninja_openapi.NinjaGenerateJsonSchema = NamespacedJsonSchema  # type: ignore[mis
 
 
 class SchemaNameClash(ImproperlyConfigured):
-    pass
+    """Two schemas, or two operations, under one name."""
+
+
+def operation_id(operation: Operation) -> str:
+    """``<app>_<view>`` (``cases_add_party``): what a generated client names its function."""
+    module = operation.view_func.__module__.split(".")
+    app = module[1] if len(module) > 2 and module[0] == "casecenter" else module[-1]
+    return f"{app}_{operation.view_func.__name__}"
 
 
 # --- which errors an operation documents -------------------------------------
@@ -274,8 +281,16 @@ class ContractSchema(OpenAPISchema):
         self.add_schema_definitions(schema.pop("$defs", {}))
         self.schemas["Error"] = schema
 
+    def operation_details(self, operation: Operation) -> dict[str, Any]:
+        name = operation.operation_id or self.api.get_openapi_operation_id(operation)
+        if name in self.all_operation_ids:  # django-ninja only prints a warning
+            raise SchemaNameClash(f"two operations have the id {name!r}: rename one view")
+        return super().operation_details(operation)
+
     def add_schema_definitions(self, definitions: dict) -> None:
         for name, definition in definitions.items():
+            # the title is what generators name a class by: it must be unique too
+            definition["title"] = name
             known = self.schemas.get(name)
             if known is not None and known != definition:
                 raise SchemaNameClash(

@@ -57,6 +57,14 @@ def test_schema_names_are_namespaced_by_app(document):
     assert all("." in name or name in shared for name in names), sorted(names - shared)
 
 
+def test_titles_and_operation_ids_are_unique_names_a_generator_can_use(document):
+    schemas = document["components"]["schemas"]
+    assert all(schema["title"] == name for name, schema in schemas.items())
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+    assert len(ids) == len(set(ids))
+    assert "cases_add_party" in ids and "incidents_close" in ids  # <app>_<view>
+
+
 def test_every_reference_resolves(document):
     text = json.dumps(document)
     names = document["components"]["schemas"]
