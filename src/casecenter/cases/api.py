@@ -10,10 +10,21 @@ from ninja import Query, Router, Schema, Status
 
 from casecenter.accounts.models import User
 from casecenter.cases import breakglass, selectors, services
-from casecenter.cases.models import AccessGrant, Case, CaseEvent, Party
+from casecenter.cases.models import (
+    AccessGrant,
+    AssignmentRole,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseState,
+    Category,
+    Party,
+    PartyRole,
+)
+from casecenter.cases.workflow import TRANSITIONS
 from casecenter.errors import InvalidInput, PermissionDenied
 from casecenter.law import mask_phone
-from casecenter.schema import Id, Limit, Offset, Text, Timestamp
+from casecenter.schema import Choice, ChoiceFilter, Id, Limit, Offset, Text, Timestamp
 
 router = Router(tags=["cases"])
 
@@ -77,8 +88,8 @@ class CaseDetailOut(CaseOut):
 
 
 class CaseIn(Schema):
-    kind: Text(20, 1)
-    category: Text(30, 1)
+    kind: Choice(CaseKind, 20)
+    category: Choice(Category, 30)
     title: Text(200, 1)
     summary: Text(5000) = ""
     place: Text(200) = ""
@@ -91,19 +102,19 @@ class CasePatch(Schema):
     title: Text(200, 1) | None = None
     summary: Text(5000) | None = None
     place: Text(200) | None = None
-    category: Text(30, 1) | None = None
+    category: Choice(Category, 30) | None = None
     occurred_at: Timestamp | None = None
 
 
 class TransitionIn(Schema):
-    transition: Text(40, 1)
+    transition: Choice(TRANSITIONS, 40)
     version: int
     reason: Text(2000) = ""
     officers: list[Id] = []
 
 
 class PartyIn(Schema):
-    role: Text(20, 1)
+    role: Choice(PartyRole, 20)
     name: Text(100, 1)
     id_number: Text(30) = ""
     phone: Text(40) = ""
@@ -112,7 +123,7 @@ class PartyIn(Schema):
 
 class AssignmentIn(Schema):
     user_id: Id
-    role: Text(20, 1)
+    role: Choice(AssignmentRole, 20)
 
 
 class BreakGlassIn(Schema):
@@ -161,9 +172,9 @@ class RevealIn(Schema):
 
 class CaseFilter(Schema):
     q: Text(100) = ""
-    state: Text(20) = ""
-    kind: Text(20) = ""
-    category: Text(30) = ""
+    state: ChoiceFilter(CaseState, 20) = ""
+    kind: ChoiceFilter(CaseKind, 20) = ""
+    category: ChoiceFilter(Category, 30) = ""
     mine: bool = False
     limit: Limit = 50
     offset: Offset = 0

@@ -15,7 +15,7 @@ from casecenter.custody import selectors, services
 from casecenter.custody.models import Device, Session, Stay, Zone
 from casecenter.errors import InvalidInput, NotFound
 from casecenter.measures.models import Measure
-from casecenter.schema import Id, Text
+from casecenter.schema import Choice, Id, Text
 
 router = Router(tags=["custody"])
 
@@ -99,7 +99,7 @@ class ExitIn(Schema):
 
 class SessionIn(Schema):
     zone: Text(30, 1)
-    kind: Text(20) = Session.Kind.INTERROGATION
+    kind: Choice(Session.Kind, 20) = Session.Kind.INTERROGATION
     officers: list[Id] = []
     parent_id: Id | None = None
 

@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from django.urls import reverse
 from ninja import Field, Schema
 
-from casecenter.dossiers.models import Document, Loan, Review, Version
+from casecenter.dossiers.models import Document, DocumentKind, Loan, Review, Version
 from casecenter.dossiers.selectors import DossierView
-from casecenter.schema import Id, Text
+from casecenter.dossiers.services import GENERATED
+from casecenter.schema import Choice, Id, Text
 
 
 class VersionOut(Schema):
@@ -86,7 +87,7 @@ class DossierOut(Schema):
 class DocumentIn(Schema):
     """The form fields sent with a new document's file."""
 
-    kind: Text(30, 1)
+    kind: Choice(DocumentKind, 30)
     title: Text(200) = ""
     note: Text(500) = ""
 
@@ -106,7 +107,8 @@ class ReviewIn(Schema):
 
 
 class GenerateIn(Schema):
-    kind: Text(30, 1)
+    #: which of them a case can have depends on its kind (criminal, administrative)
+    kind: Choice(GENERATED, 30)
 
 
 class LoanIn(Schema):

@@ -15,6 +15,7 @@ from casecenter.accounts.models import Organisation, OrganisationKind, User
 from casecenter.cases import selectors as cases
 from casecenter.errors import InvalidInput
 from casecenter.exchange import keys, manifest, selectors, sending, services, steps
+from casecenter.exchange.models import Matter, PackageState
 from casecenter.exchange.schemas import (
     HearingIn,
     IndictIn,
@@ -40,9 +41,12 @@ from casecenter.exchange.schemas import (
     verdict_out,
 )
 from casecenter.exchange.views import zip_response
-from casecenter.schema import Id, Text
+from casecenter.schema import ChoiceFilter, Id
 
 router = Router(tags=["exchange"])
+
+#: the kinds of organisation packages go to (a law firm is none of them)
+DIRECTORY_KINDS = [kind for kind in OrganisationKind if kind != OrganisationKind.LAW_FIRM]
 
 
 def organisation(pk: int, what_zh: str = "接收单位") -> Organisation:
@@ -53,7 +57,7 @@ def organisation(pk: int, what_zh: str = "接收单位") -> Organisation:
 
 
 @router.get("/organisations", response=list[OrganisationOut])
-def directory(request: HttpRequest, kind: Text(30) = ""):
+def directory(request: HttpRequest, kind: ChoiceFilter(DIRECTORY_KINDS, 30) = ""):
     """The organisations packages go to (procuratorates, courts, legal-aid centers,
     detention centres, police stations), by ``kind``."""
     rows = Organisation.objects.exclude(kind=OrganisationKind.LAW_FIRM).order_by("code")
@@ -63,14 +67,14 @@ def directory(request: HttpRequest, kind: Text(30) = ""):
 
 
 @router.get("/inbox", response=list[PackageOut])
-def inbox(request: HttpRequest, state: Text(10) = ""):
+def inbox(request: HttpRequest, state: ChoiceFilter(PackageState, 10) = ""):
     """Packages sent to your organisation (the police: of the cases you may read),
     newest first."""
     return [package_out(p) for p in selectors.inbox(request.auth, state=state)[:200]]
 
 
 @router.get("/outbox", response=list[PackageOut])
-def outbox(request: HttpRequest, state: Text(10) = ""):
+def outbox(request: HttpRequest, state: ChoiceFilter(PackageState, 10) = ""):
     """Packages your organisation sent, with what the receiver did (hand-back
     monitoring: the matter each opened and its clock)."""
     return [package_out(p) for p in selectors.outbox(request.auth, state=state)[:200]]
@@ -171,7 +175,7 @@ def verify_file(request: HttpRequest, file: File[UploadedFile]):
 
 
 @router.get("/matters", response=list[MatterOut])
-def list_matters(request: HttpRequest, state: Text(10) = ""):
+def list_matters(request: HttpRequest, state: ChoiceFilter(Matter.State, 10) = ""):
     """Your organisation's matters (a partner organisation's working role)."""
     return [matter_out(m) for m in selectors.matters(request.auth, state=state)[:200]]
 

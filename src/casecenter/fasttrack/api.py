@@ -17,8 +17,9 @@ from casecenter.cases.models import Party
 from casecenter.errors import InvalidInput
 from casecenter.exchange.schemas import PackageOut, package_out
 from casecenter.fasttrack import selectors, services
+from casecenter.fasttrack.models import FastTrack
 from casecenter.fasttrack.selectors import Timeline
-from casecenter.schema import Id, Text, Timestamp
+from casecenter.schema import ChoiceFilter, Id, Text, Timestamp
 
 router = Router(tags=["fast track"])
 
@@ -127,7 +128,7 @@ def _read(request: HttpRequest, pk: int) -> dict[str, Any]:
 
 
 @router.get("/", response=DashboardOut)
-def dashboard(request: HttpRequest, state: Text(10) = ""):
+def dashboard(request: HttpRequest, state: ChoiceFilter(FastTrack.State, 10) = ""):
     """Every fast track you may follow with its hours, and the figures: running,
     judged, median hours to judgment, share within 48 hours, past 48 hours."""
     board = selectors.dashboard(request.auth, state=state)

@@ -8,19 +8,20 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from casecenter.cases.api import CaseOut, case_out
+from casecenter.cases.models import CaseKind, Category
 from casecenter.incidents import selectors, services
-from casecenter.incidents.models import Incident
+from casecenter.incidents.models import Channel, Incident, IncidentState
 from casecenter.law import mask_name, mask_phone
-from casecenter.schema import Id, Limit, Offset, Text, Timestamp
+from casecenter.schema import Choice, ChoiceFilter, Id, Limit, Offset, Text, Timestamp
 
 router = Router(tags=["incidents"])
 
 
 class IncidentIn(Schema):
-    channel: Text(20, 1)
+    channel: Choice(Channel, 20)
     received_at: Timestamp
     place: Text(200, 1)
-    category: Text(30, 1)
+    category: Choice(Category, 30)
     summary: Text(5000, 1)
     reporter_name: Text(100) = ""
     reporter_phone: Text(40) = ""
@@ -53,8 +54,9 @@ class IncidentDetailOut(IncidentOut):
 
 
 class ConvertIn(Schema):
-    kind: Text(20, 1)
-    category: Text(30) = ""
+    kind: Choice(CaseKind, 20)
+    #: "": the incident's category
+    category: Choice(Category, 30, blank=True) = ""
     title: Text(200) = ""
     secret: bool = False
 
@@ -69,9 +71,9 @@ class RevealIn(Schema):
 
 class IncidentFilter(Schema):
     q: Text(100) = ""
-    state: Text(20) = ""
-    channel: Text(20) = ""
-    category: Text(30) = ""
+    state: ChoiceFilter(IncidentState, 20) = ""
+    channel: ChoiceFilter(Channel, 20) = ""
+    category: ChoiceFilter(Category, 30) = ""
     limit: Limit = 50
     offset: Offset = 0
 

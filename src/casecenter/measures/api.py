@@ -13,11 +13,14 @@ from casecenter.cases import selectors as cases
 from casecenter.cases.api import _officers as officers_by_id
 from casecenter.errors import InvalidInput
 from casecenter.measures import selectors, services
-from casecenter.measures.models import Measure
-from casecenter.schema import Id, Text, Timestamp
+from casecenter.measures.models import Measure, MeasureKind
+from casecenter.schema import Choice, Id, Text, Timestamp
 from casecenter.supervision.api import DeadlineOut, deadline_out
 
 router = Router(tags=["measures"])
+
+#: every moment a measure can record
+MOMENTS = sorted({moment for moments in services.MOMENTS.values() for moment in moments})
 
 
 class MomentOut(Schema):
@@ -49,7 +52,7 @@ class MeasureOut(Schema):
 
 class MeasureIn(Schema):
     party_id: Id
-    kind: Text(30, 1)
+    kind: Choice(MeasureKind, 30)
     started_at: Timestamp
     officers: Annotated[list[Id], Field(max_length=20)] = []
     designated_residence: bool = False
@@ -58,7 +61,8 @@ class MeasureIn(Schema):
 
 
 class MomentIn(Schema):
-    moment: Text(30, 1)
+    #: which of them a measure has depends on its kind (its ``open_moments``)
+    moment: Choice(MOMENTS, 30)
     at: Timestamp
     note: Text(2000) = ""
 

@@ -12,15 +12,15 @@ from ninja import Router, Schema, Status
 from casecenter.cases import selectors as cases
 from casecenter.errors import NotFound
 from casecenter.portal import selectors, services
-from casecenter.portal.models import Message
-from casecenter.schema import Id, Text
+from casecenter.portal.models import LANGUAGES, Message
+from casecenter.schema import Choice, Id, Text
 
 router = Router(tags=["portal"])
 
 
 class ReceiptIn(Schema):
     party_id: Id
-    language: Text(10) = "zh-hans"
+    language: Choice(dict(LANGUAGES), 10) = "zh-hans"
 
 
 class ReceiptOut(Schema):

@@ -12,14 +12,16 @@ from casecenter.accounts.models import User
 from casecenter.property import selectors, services
 from casecenter.property.models import (
     Appraisal,
+    Category,
     CustodyEvent,
     Item,
+    ItemState,
     Location,
     Photo,
     Room,
     StockTake,
 )
-from casecenter.schema import Id, Limit, Offset, Text, Timestamp
+from casecenter.schema import Choice, ChoiceFilter, Id, Limit, Offset, Text, Timestamp
 from casecenter.supervision.api import DeadlineOut, deadline_out
 
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=3)]
@@ -116,8 +118,8 @@ class ItemDetailOut(ItemOut):
 class ItemFilter(Schema):
     number: Text(40) = ""
     description: Text(100) = ""
-    category: Text(20) = ""
-    state: Text(20) = ""
+    category: ChoiceFilter(Category, 20) = ""
+    state: ChoiceFilter(ItemState, 20) = ""
     room: Id | None = None
     case: Id | None = None
     limit: Limit = 50
@@ -125,7 +127,7 @@ class ItemFilter(Schema):
 
 
 class ItemIn(Schema):
-    category: Text(20, 1)
+    category: Choice(Category, 20)
     description: Text(500, 1)
     quantity: Quantity
     unit: Text(20, 1)
@@ -146,7 +148,7 @@ class PlaceIn(Schema):
 
 
 class CheckOutIn(Schema):
-    purpose: Text(30, 1)
+    purpose: Choice(sorted(services.CHECKOUT_PURPOSES), 30)
     to: Text(200, 1)
     expected_return_at: Timestamp
     reason: Text(2000) = ""
@@ -161,14 +163,14 @@ class TransferIn(Schema):
 
 
 class DisposeIn(Schema):
-    method: Text(30, 1)
+    method: Choice(sorted(services.DISPOSAL_METHODS), 30)
     approver_id: Id
     reason: Text(2000, 1)
     at: Timestamp | None = None
 
 
 class AppraisalIn(Schema):
-    kind: Text(10, 1)
+    kind: Choice(Appraisal.Kind, 10)
     room_id: Id
     question: Text(2000, 1)
 

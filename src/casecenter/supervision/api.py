@@ -10,8 +10,9 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from casecenter import law
+from casecenter.accounts.models import ALERTED_ROLES, Role
 from casecenter.errors import NotFound
-from casecenter.schema import Id, Limit, Offset, Text
+from casecenter.schema import Choice, Id, Limit, Offset, Text
 from casecenter.supervision import selectors, services
 from casecenter.supervision.forms import in_english, in_minutes
 from casecenter.supervision.models import Alert, Deadline, Rule
@@ -19,6 +20,10 @@ from casecenter.supervision.models import Alert, Deadline, Rule
 router = Router(tags=["supervision"])
 
 Minutes = Annotated[int, Field(ge=0, le=366 * 24 * 60)]
+#: the roles a rule's alerts may go to
+AUDIENCE = [role for role in Role if role in ALERTED_ROLES]
+#: every period variant of the rules (which ones a clock has: its ``variants``)
+VARIANTS = sorted({variant for spec in law.RULES.values() for variant in spec.periods})
 
 
 def local(obj: object, field: str) -> str:
@@ -58,7 +63,7 @@ class RulePatch(Schema):
     warn_before_minutes: Minutes | None = None
     escalate_after_minutes: Minutes | None = None
     severity: Literal["info", "warning", "critical"] | None = None
-    audience: Annotated[list[Text(30, 1)], Field(max_length=10)] | None = None
+    audience: Annotated[list[Choice(AUDIENCE, 30)], Field(max_length=10)] | None = None
     enabled: bool | None = None
     policy_length: Annotated[int, Field(ge=1, le=10_000)] | None = None
     policy_unit: law.Unit | None = None
@@ -98,7 +103,7 @@ class DeadlineFilter(Schema):
 
 
 class ExtendIn(Schema):
-    variant: Text(30, 1)
+    variant: Choice(VARIANTS, 30)
     reason: Text(2000, 1)
 
 
