@@ -14,7 +14,7 @@ from casecenter.accounts.services import issue_api_token
 from casecenter.audit.models import AuditEntry
 from casecenter.cases import access, breakglass, selectors, services
 from casecenter.cases.models import AccessGrant
-from casecenter.errors import InvalidInput, NotFound, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from casecenter.supervision.models import Alert, AlertState
 from casecenter.supervision.selectors import visible_alerts
 from tests.conftest import valid_id
@@ -135,8 +135,9 @@ def test_the_review_page_lists_and_marks_reviewed_with_an_audit_entry(make_case,
     assert entry.actor_id == officers["manager"].pk and entry.data["reads"] == 1
     assert Alert.objects.get(subject=f"break_glass:{grant.pk}").state == AlertState.RESOLVED
     assert case.number not in manager.get("/cases/break-glass/").content.decode()
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict) as err:
         breakglass.review_grant(officers["legal"], grant, note="再审")
+    assert err.value.code == "break_glass.reviewed"
 
 
 def test_only_the_officers_supervisors_review(make_case, officers):
@@ -167,12 +168,11 @@ def test_the_review_api(make_case, officers):
     assert [(g["id"], g["case_number"], g["reason"]) for g in rows] == [
         (grant.pk, case.number, REASON)
     ]
-    r = manager.post(
-        f"/api/cases/break-glass/{grant.pk}/review",
-        json.dumps({"note": "已核实"}),
-        content_type="application/json",
-    )
+    review = (f"/api/cases/break-glass/{grant.pk}/review", json.dumps({"note": "已核实"}))
+    r = manager.post(*review, content_type="application/json")
     assert r.status_code == 200 and r.json()["reviewed_by"] == str(officers["manager"])
+    r = manager.post(*review, content_type="application/json")
+    assert (r.status_code, r.json()["code"]) == (409, "break_glass.reviewed")
     assert manager.get("/api/cases/break-glass").json() == []
     assert len(manager.get("/api/cases/break-glass?state=reviewed").json()) == 1
     _, token = issue_api_token(officers["lead"], name="t")

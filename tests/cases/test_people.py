@@ -11,7 +11,7 @@ from django.db import connection
 
 from casecenter.cases import services
 from casecenter.cases.models import Person
-from casecenter.errors import InvalidInput
+from casecenter.errors import Conflict, InvalidInput
 from tests.conftest import valid_id
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +113,7 @@ def test_id_number_and_phone_are_encrypted_at_rest(make_case, officers):
 def test_same_person_twice_in_the_same_role_is_refused(make_case, officers):
     case = make_case()
     services.add_party(officers["lead"], case, role="suspect", name="郑一", id_number=valid_id())
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:
         services.add_party(
             officers["lead"], case, role="suspect", name="郑一", id_number=valid_id()
         )

@@ -15,7 +15,7 @@ from casecenter.accounts.services import issue_api_token
 from casecenter.audit.models import AuditEntry
 from casecenter.cases import services
 from casecenter.cases.models import Party, Person
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, PermissionDenied
 from casecenter.portal import services as portal
 from tests.conftest import valid_id
 
@@ -104,7 +104,7 @@ def test_a_duplicate_is_only_a_duplicate_within_the_same_case(first_station, oth
     services.add_party(
         officers["stranger"], other_case, role="victim", name="某乙", id_number=NUMBER
     )
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:
         services.add_party(
             officers["stranger"], other_case, role="victim", name="某乙", id_number=NUMBER
         )

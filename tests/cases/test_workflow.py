@@ -52,7 +52,7 @@ def test_criminal_case_walks_from_acceptance_to_closure(make_case, officers):
 
 def test_administrative_case_has_no_filing_step(make_case, officers):
     case = make_case(kind="administrative", category="assault")
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:
         step(case, officers["lead"], "file")
     assert err.value.code == "case.transition_not_allowed"
     case = step(
@@ -119,8 +119,9 @@ def test_refused_transition_writes_nothing(make_case, officers):
 
     case = make_case()
     before = (AuditEntry.objects.count(), OutboxEvent.objects.count(), case.events.count())
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict) as err:
         step(case, officers["lead"], "transfer_for_prosecution")
+    assert err.value.code == "case.transition_not_allowed"
     after = (AuditEntry.objects.count(), OutboxEvent.objects.count(), case.events.count())
     assert before == after
 

@@ -22,7 +22,7 @@ from casecenter.cases.models import (
     PartyRole,
 )
 from casecenter.cases.workflow import TRANSITIONS
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import NotFound, PermissionDenied
 from casecenter.law import mask_phone
 from casecenter.schema import Choice, ChoiceFilter, Id, Limit, Offset, Text, Timestamp
 
@@ -249,7 +249,7 @@ def case_detail(user: User, case: Case) -> dict:
 def _officers(ids: list[int]) -> list[User]:
     found = list(User.objects.filter(pk__in=ids))
     if len(found) != len(set(ids)):
-        raise InvalidInput("officers.unknown", "有民警编号不存在。", "Unknown officer id.")
+        raise NotFound("officers.unknown", "有民警编号不存在。", "Unknown officer id.")
     return found
 
 
@@ -363,7 +363,7 @@ def reveal_id(request: HttpRequest, case_id: Id, party_id: Id, payload: RevealIn
     case = selectors.get_case(request.auth, case_id)
     party = case.parties.select_related("person", "case").filter(pk=party_id).first()
     if party is None:
-        raise InvalidInput("party.not_found", "该人员不在本案中。", "No such party in this case.")
+        raise NotFound("party.not_found", "该人员不在本案中。", "No such party in this case.")
     return {"id_number": selectors.reveal_id_number(request.auth, party, purpose=payload.purpose)}
 
 
@@ -396,7 +396,7 @@ def change_contact(request: HttpRequest, case_id: Id, party_id: Id, payload: Con
     case = selectors.get_case(request.auth, case_id)
     party = case.parties.select_related("person").filter(pk=party_id).first()
     if party is None:
-        raise InvalidInput("party.not_found", "该人员不在本案中。", "No such party in this case.")
+        raise NotFound("party.not_found", "该人员不在本案中。", "No such party in this case.")
     party = services.change_party_contact(
         request.auth, party, phone=payload.phone, email=payload.email
     )

@@ -31,7 +31,7 @@ from casecenter.audit.services import record
 from casecenter.cases import access
 from casecenter.cases.models import AccessGrant, Case, CaseEvent
 from casecenter.cases.services import log_event, require_police
-from casecenter.errors import InvalidInput, NotFound, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from casecenter.outbox.services import emit
 from casecenter.supervision import services as supervision
 from casecenter.supervision.models import Alert
@@ -175,7 +175,7 @@ def review_grant(actor: User, grant: AccessGrant, *, note: str = "") -> AccessGr
             "Only the officer's case-management group or legal-affairs unit reviews it.",
         )
     if grant.reviewed_at is not None:
-        raise InvalidInput(
+        raise Conflict(
             "break_glass.reviewed", "该紧急查阅已审查。", "This grant was already reviewed."
         )
     note = (note or "").strip()

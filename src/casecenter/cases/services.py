@@ -35,7 +35,7 @@ from casecenter.cases.models import (
     Person,
 )
 from casecenter.cases.workflow import GUARDS, TRANSITIONS, applies
-from casecenter.errors import Conflict, InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from casecenter.outbox.services import emit
 from casecenter.privacy.crypto import blind_index
 from casecenter.supervision import services as clocks
@@ -203,9 +203,7 @@ def update_case(actor: User, case: Case, *, expected_version: int, **changes: An
     case = _locked(case, expected_version)
     _require_reader(actor, case)
     if case.state == CaseState.CLOSED:
-        raise InvalidInput(
-            "case.closed", "案件已结案，不能修改。", "A closed case cannot be edited."
-        )
+        raise Conflict("case.closed", "案件已结案，不能修改。", "A closed case cannot be edited.")
     if "category" in changes:
         _check_choice(changes["category"], Category, "case.category", "案由", "category")
     if "occurred_at" in changes:
@@ -268,7 +266,7 @@ def transition_case(
     case = _locked(case, expected_version)
     _require_reader(actor, case)
     if not applies(transition, case.kind, case.state):
-        raise InvalidInput(
+        raise Conflict(
             "case.transition_not_allowed",
             f"案件当前状态为“{case.get_state_display()}”，不能{transition.label}。",
             f"A case in state '{case.state}' cannot do '{name}'.",
@@ -384,7 +382,7 @@ def add_party(
     index = person.id_number_index
     if index and Party.objects.filter(case=case, person__id_number_index=index, role=role).exists():
         # only this case's own parties are compared: nothing of another record shows
-        raise InvalidInput(
+        raise Conflict(
             "party.duplicate",
             "该人员已以此身份在案。",
             "This person is already in the case in this role.",
@@ -468,7 +466,7 @@ def assign_officer(actor: User, case: Case, officer: User, role: str) -> Assignm
             "Only officers of the case's organisation can be assigned.",
         )
     if Assignment.objects.filter(case=case, user=officer, ended_at__isnull=True).exists():
-        raise InvalidInput(
+        raise Conflict(
             "assignment.duplicate", "该民警已被指派。", "This officer is already assigned."
         )
     assignment = Assignment.objects.create(case=case, user=officer, role=role)
@@ -491,11 +489,9 @@ def release_officer(actor: User, case: Case, officer: User, *, reason: str = "")
         )
     assignment = Assignment.objects.filter(case=case, user=officer, ended_at__isnull=True).first()
     if assignment is None:
-        raise InvalidInput(
-            "assignment.missing", "该民警未被指派。", "This officer is not assigned."
-        )
+        raise NotFound("assignment.missing", "该民警未被指派。", "This officer is not assigned.")
     if assignment.role == AssignmentRole.LEAD:
-        raise InvalidInput(
+        raise Conflict(
             "assignment.lead", "不能解除主办民警。", "The lead officer cannot be released."
         )
     assignment.ended_at = timezone.now()
