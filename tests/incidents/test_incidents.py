@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from casecenter.cases.models import PartyRole
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.incidents import selectors, services
 from casecenter.incidents.models import Incident, IncidentState
 from tests.conftest import valid_id
@@ -56,7 +56,7 @@ def test_turning_an_incident_into_a_case_keeps_the_link_and_the_reporter(officer
 def test_an_incident_becomes_a_case_only_once(officers):
     incident = register(officers["lead"])
     services.convert_to_case(officers["lead"], incident, kind="criminal")
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:
         services.convert_to_case(officers["lead"], incident, kind="criminal")
     assert err.value.code == "incident.not_open"
 

@@ -107,6 +107,9 @@ def test_ending_closes_the_clocks(api, officers, suspect):
     assert r.status_code == 200, r.content
     assert r.json()["state"] == "ended"
     assert {c["state"] for c in r.json()["clocks"]} == {"cancelled"}
+    again = {"at": timezone.now().isoformat(), "reason": "再次释放"}
+    r = post(lead, f"/api/measures/{measure['id']}/end", again)
+    assert (r.status_code, r.json()["code"]) == (409, "measure.ended")
 
 
 def test_one_officer_is_refused_with_422_and_nothing_written(api, officers, suspect):
@@ -154,6 +157,14 @@ def test_a_victim_cannot_be_detained(api, officers, suspect):
     victim = add_party(officers["lead"], case, role="victim", name="李四")
     r = post(api("lead"), f"/api/cases/{case.pk}/measures", detention_body(officers, victim))
     assert r.status_code == 422 and r.json()["code"] == "measure.party"
+
+
+def test_a_party_of_another_case_is_not_found(api, officers, suspect, make_case):
+    case, _ = suspect
+    elsewhere = add_party(officers["lead"], make_case(), role="suspect", name="王五")
+    r = post(api("lead"), f"/api/cases/{case.pk}/measures", detention_body(officers, elsewhere))
+    assert (r.status_code, r.json()["code"]) == (404, "party.not_found")
+    assert not Measure.objects.exists()
 
 
 @pytest.mark.parametrize(

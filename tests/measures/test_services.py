@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from casecenter.cases import services as cases
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.measures import services
 from casecenter.measures.models import Measure
 from casecenter.supervision.models import Deadline, DeadlineState
@@ -237,5 +237,6 @@ def test_ending_a_measure_closes_every_clock(suspect, officers):
     states = {d.state for d in Deadline.objects.filter(measure=measure)}
     assert states == {DeadlineState.CANCELLED}
     assert not Deadline.objects.filter(measure=measure, closed_at__isnull=True).exists()
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict) as err:
         services.record_moment(officers["lead"], measure, "interrogated", at=timezone.now())
+    assert err.value.code == "measure.ended"

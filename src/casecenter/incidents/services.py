@@ -12,7 +12,7 @@ from casecenter.accounts.services import next_serial
 from casecenter.audit.services import record
 from casecenter.cases.models import Case, Category, PartyRole
 from casecenter.cases.services import accept_case, add_party, record_person
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.incidents.models import Channel, Incident, IncidentState
 from casecenter.outbox.services import emit
 
@@ -37,7 +37,7 @@ def _locked_open(actor: User, incident: Incident) -> Incident:
             "This incident belongs to another organisation.",
         )
     if incident.state != IncidentState.OPEN:
-        raise InvalidInput(
+        raise Conflict(
             "incident.not_open",
             "警情已处理，不能再次处理。",
             "The incident has already been dealt with.",

@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 from casecenter.accounts.models import User
 from casecenter.cases import selectors as cases
 from casecenter.cases.api import _officers as officers_by_id
-from casecenter.errors import InvalidInput
+from casecenter.errors import NotFound
 from casecenter.measures import selectors, services
 from casecenter.measures.models import Measure, MeasureKind
 from casecenter.schema import Choice, Id, Text, Timestamp
@@ -122,7 +122,7 @@ def start(request: HttpRequest, case_id: Id, payload: MeasureIn):
     case = cases.get_case(request.auth, case_id)
     party = case.parties.filter(pk=payload.party_id).first()
     if party is None:
-        raise InvalidInput("party.not_found", "该人员不在本案中。", "No such party in this case.")
+        raise NotFound("party.not_found", "该人员不在本案中。", "No such party in this case.")
     measure = services.start_measure(
         request.auth,
         case,

@@ -18,7 +18,7 @@ from casecenter.accounts.models import User
 from casecenter.cases import access
 from casecenter.cases.models import Case, CaseEvent, CaseKind, Party, PartyRole
 from casecenter.cases.services import log_event, require_two_officers
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.measures.models import Measure, MeasureEvent, MeasureKind
 from casecenter.moments import past_moment
 from casecenter.supervision import services as clocks
@@ -151,7 +151,7 @@ def start_measure(
     team = require_two_officers(case, officers)
     in_force = Measure.objects.select_for_update().filter(party=party, state=Measure.State.IN_FORCE)
     if in_force.filter(kind=kind).exists():
-        raise InvalidInput(
+        raise Conflict(
             "measure.duplicate",
             "该嫌疑人已在此措施之下。",
             "The suspect is already under this measure.",
@@ -233,13 +233,13 @@ def record_moment(
     case = measure.case
     _require_officer(actor, case)
     if measure.state != Measure.State.IN_FORCE:
-        raise InvalidInput("measure.ended", "该措施已结束。", "The measure has ended.")
+        raise Conflict("measure.ended", "该措施已结束。", "The measure has ended.")
     if moment not in MOMENTS.get(measure.kind, []):
         raise InvalidInput(
             "measure.moment", "该措施没有这一环节。", f"A {measure.kind} has no moment '{moment}'."
         )
     if measure.events.filter(kind=moment).exists():
-        raise InvalidInput(
+        raise Conflict(
             "measure.moment_twice", "该环节已经记录。", "This moment is already recorded."
         )
     at = _check_time(at, "时间", "time")
@@ -287,7 +287,7 @@ def end_measure(actor: User, measure: Measure, *, at: datetime, reason: str) -> 
     )
     _require_officer(actor, measure.case)
     if measure.state != Measure.State.IN_FORCE:
-        raise InvalidInput("measure.ended", "该措施已结束。", "The measure has ended.")
+        raise Conflict("measure.ended", "该措施已结束。", "The measure has ended.")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("measure.reason", "请说明结束原因。", "Say why the measure ends.")
