@@ -163,14 +163,14 @@ def test_the_whole_chain_through_the_api(api, seize, officers, custodian, rooms,
     assert states == {"property.hand_over": "met", "property.return": "met"}
 
 
-def test_a_move_from_the_wrong_state_is_422_and_records_nothing(api, stored, rooms):
+def test_a_move_from_the_wrong_state_is_409_and_records_nothing(api, stored, rooms):
     item = stored()
     keeper = api("custodian")
     back = (timezone.now() + timedelta(days=1)).isoformat()
     payload = {"purpose": "court", "to": "海淀法院", "expected_return_at": back}
     assert post(keeper, f"/api/property/items/{item.pk}/check-out", payload).status_code == 200
     r = post(keeper, f"/api/property/items/{item.pk}/check-out", payload)
-    assert r.status_code == 422 and r.json()["code"] == "property.wrong_state"
+    assert r.status_code == 409 and r.json()["code"] == "property.wrong_state"
     assert item.events.filter(kind=CustodyEvent.Kind.CHECKED_OUT).count() == 1
 
 
@@ -196,14 +196,14 @@ def test_moves_need_the_right_people(api, seize, stored, officers, custodian, ro
     )
     assert r.status_code == 403
     r = post(api("lead"), f"/api/property/items/{item.pk}/hand-over", {"receiver_id": 999999})
-    assert r.status_code == 422
+    assert r.status_code == 404 and r.json()["code"] == "user.not_found"
     on_shelf = stored()
     r = post(
         api("lead"),
         f"/api/property/items/{on_shelf.pk}/store",
         {"location_id": rooms["CW1-A-02"].pk},
     )
-    assert r.status_code == 422 and r.json()["code"] == "location.not_found"  # not their rooms
+    assert r.status_code == 404 and r.json()["code"] == "location.not_found"  # not their rooms
     r = post(
         api("custodian"),
         f"/api/property/items/{on_shelf.pk}/dispose",
@@ -234,10 +234,8 @@ def test_appraisal_request_and_result(api, seize, rooms):
         {"result": "价值人民币5200元", "value": "5200"},
     )
     assert r.status_code == 200 and r.json()["value"] == "5200.00"
-    assert (
-        post(lead, f"/api/property/appraisals/{appraisal}/result", {"result": "again"}).status_code
-        == 422
-    )
+    again = post(lead, f"/api/property/appraisals/{appraisal}/result", {"result": "again"})
+    assert (again.status_code, again.json()["code"]) == (409, "appraisal.done")
     assert (
         post(
             api("stranger"), f"/api/property/appraisals/{appraisal}/result", {"result": "x"}
@@ -251,7 +249,7 @@ def test_appraisal_request_and_result(api, seize, rooms):
         f"/api/property/items/{item.pk}/appraisals",
         {"kind": "price", "room_id": rooms["store"].pk, "question": "估价"},
     )
-    assert r.status_code == 422
+    assert r.status_code == 404 and r.json()["code"] == "appraisal.room"  # not an appraisal room
 
 
 def test_a_photo_upload_is_content_addressed(api, seize, media):
@@ -266,6 +264,11 @@ def test_a_photo_upload_is_content_addressed(api, seize, media):
     digest = hashlib.sha256(data).hexdigest()
     assert r.json()["sha256"] == digest and r.json()["content_type"] == "image/jpeg"
     assert (media / "property" / "photos" / digest[:2] / f"{digest}.jpg").read_bytes() == data
+    r = lead.post(
+        f"/api/property/items/{item.pk}/photos",
+        {"photo": SimpleUploadedFile("b.jpg", data, content_type="image/jpeg")},
+    )
+    assert r.status_code == 409 and r.json()["code"] == "photo.duplicate"
     r = lead.post(
         f"/api/property/items/{item.pk}/photos",
         {"photo": SimpleUploadedFile("a.gif", b"GIF89a nonsense")},
@@ -342,7 +345,7 @@ def test_a_count_through_the_api(api, stored, rooms):
     assert r.status_code == 201 and r.json()["expected"] == 3
     count = r.json()["id"]
     again = post(keeper, f"/api/property/rooms/{rooms['store'].pk}/stock-takes", {})
-    assert again.status_code == 422 and again.json()["code"] == "stocktake.open"
+    assert again.status_code == 409 and again.json()["code"] == "stocktake.open"
 
     def scan(code: str) -> dict:
         r = post(keeper, f"/api/property/stock-takes/{count}/scans", {"code": code})
@@ -364,10 +367,8 @@ def test_a_count_through_the_api(api, stored, rooms):
     result = r.json()["result"]
     assert r.json()["state"] == "signed" and result["missing"] == [gone.number]
     assert result["unexpected"] == ["ZGC-WP-1999-000001"] and result["matched"] == 1
-    assert (
-        post(keeper, f"/api/property/stock-takes/{count}/scans", {"code": gone.number}).status_code
-        == 422
-    )
+    late = post(keeper, f"/api/property/stock-takes/{count}/scans", {"code": gone.number})
+    assert (late.status_code, late.json()["code"]) == (409, "stocktake.closed")
     history = keeper.get(f"/api/property/rooms/{rooms['store'].pk}/stock-takes").json()
     assert [c["id"] for c in history] == [count]
     assert api("lead").get(f"/api/property/stock-takes/{count}").status_code == 404

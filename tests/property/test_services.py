@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.property import services
 from casecenter.property.models import CustodyEvent, Item
 from casecenter.supervision.models import Deadline
@@ -59,7 +59,7 @@ def test_an_item_cannot_be_checked_out_twice(seize, officers, custodian, rooms):
     services.store_item(custodian, item, location=rooms["CW1-A-01"])
     later = timezone.now() + timedelta(days=1)
     services.check_out(custodian, item, purpose="court", to="海淀法院", expected_return_at=later)
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:
         services.check_out(
             custodian, item, purpose="court", to="海淀法院", expected_return_at=later
         )
@@ -178,15 +178,16 @@ def test_a_count_finds_missing_unexpected_and_misplaced(seize, officers, custodi
         {"number": items[1].number, "expected": "CW1-A-01", "found": "CW1-A-02"}
     ]
     assert result["matched"] == 1
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict) as err:
         services.record_scan(custodian, count, items[2].number)
+    assert err.value.code == "stocktake.closed"
 
 
 def test_a_stored_item_moves_only_through_move_item(seize, officers, custodian, rooms):
     item = seize()
     services.hand_over(officers["lead"], item, receiver=custodian)
     services.store_item(custodian, item, location=rooms["CW1-A-01"])
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:
         services.store_item(custodian, item, location=rooms["CW1-A-02"])
     assert err.value.code == "property.wrong_state"
     services.move_item(custodian, item, location=rooms["CW1-A-02"])

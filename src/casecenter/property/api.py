@@ -9,7 +9,7 @@ from ninja import File, Query, Router, Status, UploadedFile
 from casecenter.accounts.models import Organisation, User
 from casecenter.cases import selectors as cases
 from casecenter.cases.api import _officers as officers_by_id
-from casecenter.errors import InvalidInput, NotFound
+from casecenter.errors import NotFound
 from casecenter.property import labels, selectors, services
 from casecenter.property.models import Appraisal, Location
 from casecenter.property.schemas import (
@@ -43,7 +43,7 @@ router.add_router("", storage_router)
 def _user(pk: int, zh: str, en: str) -> User:
     user = User.objects.filter(pk=pk, is_active=True).first()
     if user is None:
-        raise InvalidInput("user.not_found", f"{zh}不存在。", f"No such {en}: user {pk}.")
+        raise NotFound("user.not_found", f"{zh}不存在。", f"No such {en}: user {pk}.")
     return user
 
 
@@ -54,7 +54,7 @@ def _place(user: User, pk: int) -> Location:
         .first()
     )
     if location is None:
-        raise InvalidInput("location.not_found", "库位不存在。", "No such shelf in your rooms.")
+        raise NotFound("location.not_found", "库位不存在。", "No such shelf in your rooms.")
     return location
 
 
@@ -92,9 +92,7 @@ def register(request: HttpRequest, case_id: Id, payload: ItemIn):
     if payload.owner_id is not None:
         owner = case.parties.filter(pk=payload.owner_id).first()
         if owner is None:
-            raise InvalidInput(
-                "party.not_found", "该人员不在本案中。", "No such party in this case."
-            )
+            raise NotFound("party.not_found", "该人员不在本案中。", "No such party in this case.")
     item = services.register_item(
         request.auth,
         case,
@@ -169,7 +167,7 @@ def transfer(request: HttpRequest, item_id: Id, payload: TransferIn):
     item = selectors.get_item(request.auth, item_id)
     organisation = Organisation.objects.filter(pk=payload.organisation_id).first()
     if organisation is None:
-        raise InvalidInput("organisation.not_found", "单位不存在。", "No such organisation.")
+        raise NotFound("organisation.not_found", "单位不存在。", "No such organisation.")
     services.transfer(
         request.auth,
         item,
@@ -204,7 +202,7 @@ def request_appraisal(request: HttpRequest, item_id: Id, payload: AppraisalIn):
     item = selectors.get_item(request.auth, item_id)
     room = selectors.appraisal_rooms(request.auth).filter(pk=payload.room_id).first()
     if room is None:
-        raise InvalidInput("appraisal.room", "请选择鉴定室。", "No such appraisal room.")
+        raise NotFound("appraisal.room", "请选择鉴定室。", "No such appraisal room.")
     appraisal = services.request_appraisal(
         request.auth, item, kind=payload.kind, room=room, question=payload.question
     )

@@ -30,7 +30,7 @@ from casecenter.audit.services import record
 from casecenter.cases import access
 from casecenter.cases.models import Case, CaseEvent, Party
 from casecenter.cases.services import log_event, require_two_officers
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.moments import past_moment
 from casecenter.outbox.services import emit
 from casecenter.property.counting import compare
@@ -68,7 +68,7 @@ def _locked(item: Item, *allowed: str) -> Item:
     Item.objects.select_for_update().filter(pk=item.pk).values_list("pk").get()
     item = Item.objects.select_related("case", "location__room").get(pk=item.pk)
     if item.state not in allowed:
-        raise InvalidInput(
+        raise Conflict(
             "property.wrong_state",
             f"该财物当前状态为“{item.get_state_display()}”，不能进行此操作。",
             f"The item is '{item.state}'; this move is not possible from there.",
@@ -497,7 +497,7 @@ def record_appraisal_result(
             "appraisal.forbidden", "您不能登记该鉴定结果。", "You may not record this result."
         )
     if appraisal.state == Appraisal.State.DONE:
-        raise InvalidInput("appraisal.done", "鉴定结果已登记。", "The result is already recorded.")
+        raise Conflict("appraisal.done", "鉴定结果已登记。", "The result is already recorded.")
     result = result.strip()
     if not result:
         raise InvalidInput("appraisal.result", "请填写鉴定意见。", "The opinion is required.")
@@ -553,7 +553,7 @@ def add_photo(actor: User, item: Item, uploaded_file: Any) -> Photo:
         )
     data, digest, content_type, suffix = images.read_checked(uploaded_file)
     if item.photos.filter(sha256=digest).exists():
-        raise InvalidInput(
+        raise Conflict(
             "photo.duplicate", "该照片已经上传过。", "This photo is already attached to the item."
         )
     name = images.store("property/photos", data, digest, suffix, content_type).name
@@ -581,7 +581,7 @@ def start_count(actor: User, room: Room) -> StockTake:
             "stocktake.role", "只有财物管理员可以盘点。", "Only property custodians count rooms."
         )
     if room.stock_takes.filter(state=StockTake.State.OPEN).exists():
-        raise InvalidInput("stocktake.open", "该库房正在盘点中。", "This room is being counted.")
+        raise Conflict("stocktake.open", "该库房正在盘点中。", "This room is being counted.")
     expected = dict(
         Item.objects.filter(location__room=room, state=S.STORED).values_list(
             "number", "location__code"
@@ -606,7 +606,7 @@ def record_scan(actor: User, count: StockTake, code: str) -> Scan:
         StockTake.objects.select_for_update(of=("self",)).select_related("room").get(pk=count.pk)
     )
     if count.state != StockTake.State.OPEN:
-        raise InvalidInput("stocktake.closed", "盘点已结束。", "The count is signed off.")
+        raise Conflict("stocktake.closed", "盘点已结束。", "The count is signed off.")
     code = (code or "").strip()
     if not code or len(code) > SCAN_MAX or not code.isprintable():
         raise InvalidInput("scan.unreadable", "无法识别的标签。", "The label could not be read.")
@@ -646,7 +646,7 @@ def sign_off(actor: User, count: StockTake, *, note: str = "") -> StockTake:
             "Only property custodians sign off counts.",
         )
     if count.state != StockTake.State.OPEN:
-        raise InvalidInput("stocktake.closed", "盘点已结束。", "The count is signed off.")
+        raise Conflict("stocktake.closed", "盘点已结束。", "The count is signed off.")
     count.result = count_result(count)
     count.state, count.signed_by, count.signed_at = StockTake.State.SIGNED, actor, timezone.now()
     count.note = note.strip()
