@@ -46,6 +46,12 @@ def test_entry_path_session_and_exit_through_the_api(center, suspect, officers, 
         content_type="application/json",
     )
     assert session.status_code == 201 and session.json()["mismatches"] == []
+    nowhere = lead.post(
+        f"/api/custody/stays/{stay_id}/sessions",
+        {"zone": "XW-99", "officers": [officers["lead"].pk, officers["partner"].pk]},
+        content_type="application/json",
+    )
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "session.zone")
     zone_map = lead.get("/api/custody/centers/zx/map").json()
     room = next(z for z in zone_map["zones"] if z["code"] == "XW-1")
     assert room["recording"] == "asked" and room["people"][0]["name"] == "嫌疑人"
@@ -53,6 +59,12 @@ def test_entry_path_session_and_exit_through_the_api(center, suspect, officers, 
         f"/api/custody/stays/{stay_id}/exit", {"reason": "释放"}, content_type="application/json"
     )
     assert out.status_code == 200 and out.json()["exited_at"]
+    late = lead.post(
+        f"/api/custody/stays/{stay_id}/sessions",
+        {"zone": "XW-1", "officers": [officers["lead"].pk, officers["partner"].pk]},
+        content_type="application/json",
+    )
+    assert (late.status_code, late.json()["code"]) == (409, "session.not_in")
 
 
 def test_bad_entries_get_clear_errors_and_change_nothing(center, suspect, officers):
@@ -72,6 +84,6 @@ def test_bad_entries_get_clear_errors_and_change_nothing(center, suspect, office
         {**base, "identity_checked": True, "wristband": "NOPE"},
         content_type="application/json",
     )
-    assert r.status_code == 422 and r.json()["code"] == "custody.entry_input"
+    assert r.status_code == 404 and r.json()["code"] == "custody.entry_input"
     assert _api(officers["judge"]).get("/api/custody/centers/zx/map").status_code == 404
     assert not Stay.objects.exists()

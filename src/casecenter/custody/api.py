@@ -13,7 +13,7 @@ from casecenter.cases import selectors as cases
 from casecenter.cases.models import Party
 from casecenter.custody import selectors, services
 from casecenter.custody.models import Device, Session, Stay, Zone
-from casecenter.errors import InvalidInput, NotFound
+from casecenter.errors import NotFound
 from casecenter.measures.models import Measure
 from casecenter.schema import Choice, Id, Text
 
@@ -199,7 +199,7 @@ def register_entry(request: HttpRequest, payload: EntryIn):
     device = Device.objects.filter(center=center, code=payload.wristband).first()
     searcher = User.objects.filter(pk=payload.searched_by, is_active=True).first()
     if device is None or searcher is None:
-        raise InvalidInput(
+        raise NotFound(
             "custody.entry_input",
             "手环或安全检查民警不存在。",
             "No such wristband in this center, or no such officer.",
@@ -208,7 +208,7 @@ def register_entry(request: HttpRequest, payload: EntryIn):
     if payload.measure_id is not None:
         measure = Measure.objects.filter(pk=payload.measure_id).first()
         if measure is None:
-            raise InvalidInput("custody.measure", "强制措施不存在。", "No such measure.")
+            raise NotFound("custody.measure", "强制措施不存在。", "No such measure.")
     stay = services.register_entry(
         request.auth,
         center=center,
@@ -243,10 +243,10 @@ def open_session(request: HttpRequest, stay_id: Id, payload: SessionIn):
     stay = selectors.get_stay(request.auth, stay_id)
     zone = Zone.objects.filter(center=stay.center, code=payload.zone).first()
     if zone is None:
-        raise InvalidInput("session.zone", "房间不存在。", "No such room in this center.")
+        raise NotFound("session.zone", "房间不存在。", "No such room in this center.")
     parent = stay.sessions.filter(pk=payload.parent_id).first() if payload.parent_id else None
     if payload.parent_id and parent is None:
-        raise InvalidInput("session.parent", "上级会话不存在。", "No such parent session.")
+        raise NotFound("session.parent", "上级会话不存在。", "No such parent session.")
     session = services.open_session(
         request.auth,
         stay,

@@ -193,7 +193,7 @@ def photograph_belonging(actor: User, belonging: Belonging, uploaded_file) -> Be
     _require_desk(actor, stay.center)
     _check_case(actor, stay.case)
     if stay.exited_at is not None or belonging.photo_sha256:
-        raise InvalidInput(
+        raise Conflict(
             "belonging.photo",
             "物品照片只能在入区期间拍摄一次。",
             "A belonging is photographed once, while the person is in the area.",
@@ -266,7 +266,7 @@ def open_session(
         Stay.objects.select_for_update(of=("self",)).select_related("case", "party").get(pk=stay.pk)
     )
     if stay.exited_at is not None:
-        raise InvalidInput("session.not_in", "该人员已出区。", "The person has left the area.")
+        raise Conflict("session.not_in", "该人员已出区。", "The person has left the area.")
     if kind not in Session.Kind.values:
         raise InvalidInput("session.kind", "未知的讯问类型。", "Unknown session kind.")
     if zone.center_id != stay.center_id:
@@ -292,8 +292,12 @@ def open_session(
                 "A minor is questioned in the juvenile room.",
             )
         require_two_officers(stay.case, officers)
-    elif parent.stay_id != stay.pk or parent.ended_at is not None:
-        raise InvalidInput("session.parent", "上级会话无效。", "The parent session is not open.")
+    elif parent.stay_id != stay.pk:
+        raise InvalidInput(
+            "session.parent", "上级会话不属于该人员。", "The parent session is another stay's."
+        )
+    elif parent.ended_at is not None:
+        raise Conflict("session.parent", "上级会话已结束。", "The parent session is not open.")
     session = Session.objects.create(
         stay=stay,
         zone=zone,
