@@ -194,6 +194,8 @@ def test_bad_versions_generates_loans_and_files_are_json_4xx(api, officers, case
     partner = officers["partner"].pk
     assert post(manager, loans, {"borrower_id": partner, "purpose": "  "}).status_code == 422
     assert post(manager, loans, {"borrower_id": 2**60, "purpose": "阅卷"}).status_code == 422
+    r = post(manager, loans, {"borrower_id": 999999, "purpose": "阅卷"})
+    assert r.status_code == 404 and r.json()["code"] == "loan.borrower"
     r = post(manager, loans, {"borrower_id": officers["judge"].pk, "purpose": "阅卷"})
     assert r.status_code == 422 and r.json()["code"] == "loan.borrower"
     r = post(lead, loans, {"borrower_id": partner, "purpose": "阅卷"})

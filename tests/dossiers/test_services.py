@@ -99,7 +99,7 @@ def test_review_approves_or_returns_with_reasons_once_per_version(officers, add)
 
 def test_filing_waits_for_the_registration_forms_review(officers, case, add):
     add("registration_form")
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Conflict) as refused:
         cases.transition_case(officers["lead"], case, "file", expected_version=case.version)
     assert refused.value.code == "dossier.unreviewed" and "受案登记表" in refused.value.message_zh
     case.refresh_from_db()
@@ -112,7 +112,7 @@ def test_filing_waits_for_the_registration_forms_review(officers, case, add):
 
 def test_a_refused_step_names_a_document_whose_title_has_a_slash_in_full(officers, case, add):
     add("registration_form", title="受案登记表 / 补正")
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Conflict) as refused:
         cases.transition_case(officers["lead"], case, "file", expected_version=case.version)
     assert "001 受案登记表 / 补正" in refused.value.message_zh
     assert refused.value.message_en.endswith("reviewed: document 1 pending")
@@ -141,12 +141,12 @@ def test_transfer_needs_an_approved_opinion_and_the_whole_dossier_reviewed(offic
             officers["legal"], case, "transfer_for_prosecution", expected_version=case.version
         )
 
-    with pytest.raises(InvalidInput, match="approved"):
+    with pytest.raises(Conflict, match="approved"):
         transfer()
     evidence = add("evidence")
     opinion = services.generate(officers["lead"], case, "prosecution_opinion")
     services.review(officers["legal"], opinion, decision="approved", version=1)
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Conflict) as refused:
         transfer()
     assert f"{evidence.number:03d}" in refused.value.message_zh
     services.review(officers["legal"], evidence, decision="approved", version=1)

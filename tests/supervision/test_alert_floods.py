@@ -252,7 +252,7 @@ def test_api_acknowledges_many_with_one_reason(api, flood):
         (["v1", "v2"], None, 422, "invalid_input"),
         ([], "误报", 422, "invalid_input"),
         (None, "误报", 422, "invalid_input"),
-        (["v1", "p1"], "误报", 422, "alert.not_open"),  # p1 was acknowledged before
+        (["v1", "p1"], "误报", 409, "alert.not_open"),  # p1 was acknowledged before
         (list(range(1, services.BULK_LIMIT + 2)), "误报", 422, "invalid_input"),
         (["v1", 0], "误报", 422, "invalid_input"),
         (["v1", "x"], "误报", 422, "invalid_input"),

@@ -76,13 +76,15 @@ def test_acknowledge_then_resolve(api, breached):
     assert r.status_code == 200 and r.json()["state"] == "acknowledged"
     assert r.json()["acknowledged_by"] == "lead"
     r = post(lead, f"/api/alerts/{alert.pk}/acknowledge", {})
-    assert r.status_code == 422 and r.json()["code"] == "alert.not_open"
+    assert r.status_code == 409 and r.json()["code"] == "alert.not_open"
     r = post(lead, f"/api/alerts/{alert.pk}/resolve", {"resolution": ""})
     assert r.status_code == 422
     r = post(lead, f"/api/alerts/{alert.pk}/resolve", {"resolution": "已送看守所，补报说明"})
     assert r.status_code == 200 and r.json()["state"] == "resolved"
     alert.refresh_from_db()
     assert alert.state == AlertState.RESOLVED and alert.resolution == "已送看守所，补报说明"
+    r = post(lead, f"/api/alerts/{alert.pk}/resolve", {"resolution": "再次办结"})
+    assert r.status_code == 409 and r.json()["code"] == "alert.resolved"
     assert lead.get("/api/alerts?state=active").json()[0]["id"] != alert.pk
 
 

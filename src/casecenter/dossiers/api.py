@@ -24,7 +24,7 @@ from casecenter.dossiers.schemas import (
     loan_out,
 )
 from casecenter.dossiers.views import serve
-from casecenter.errors import InvalidInput, NotFound
+from casecenter.errors import NotFound
 from casecenter.schema import Id
 
 router = Router(tags=["dossiers"])
@@ -116,7 +116,7 @@ def lend(request: HttpRequest, case_id: Id, payload: LoanIn):
     case = selectors.case_for_dossier(request.auth, case_id)
     borrower = User.objects.filter(pk=payload.borrower_id).first()
     if borrower is None:
-        raise InvalidInput("loan.borrower", "借阅人不存在。", "No such borrower.")
+        raise NotFound("loan.borrower", "借阅人不存在。", "No such borrower.")
     loan = services.lend_case_dossier(
         request.auth, case, borrower=borrower, purpose=payload.purpose
     )

@@ -454,7 +454,7 @@ def guard_step(case: Case, step: str) -> None:
         return
     problems = blocking(case, step)
     if problems:
-        raise InvalidInput(
+        raise Conflict(
             "dossier.unreviewed",
             "卷宗文书未经法制审核，不能进行此步骤：" + "；".join(p["zh"] for p in problems),
             "The dossier's documents are not all reviewed: " + "; ".join(p["en"] for p in problems),

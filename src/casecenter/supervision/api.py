@@ -308,7 +308,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilter]):
 def acknowledge_many(request: HttpRequest, payload: BulkAcknowledgeIn):
     """Acknowledge many alerts at once with one reason (an alert flood): all or
     none. An id not addressed to you refuses the whole request (403
-    ``alert.not_yours``), so does an alert no longer open (422 ``alert.not_open``)."""
+    ``alert.not_yours``), so does an alert no longer open (409 ``alert.not_open``)."""
     done = services.acknowledge_alerts(request.auth, payload.ids, note=payload.note)
     rows = selectors.alert_list(request.auth).filter(pk__in=[a.pk for a in done])
     return [alert_out(a) for a in rows.select_related(*_ALERT_RELATED).order_by("pk")]

@@ -21,7 +21,7 @@ from casecenter.accounts.models import ALERTED_ROLES, Organisation, Role, User
 from casecenter.audit.services import record
 from casecenter.calendars.selectors import work_calendar
 from casecenter.cases.models import Case, Party
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.law.periods import MAX_LENGTH
 from casecenter.outbox.services import emit
 from casecenter.supervision.models import (
@@ -337,7 +337,7 @@ def extend_deadline(actor: User, deadline: Deadline, *, variant: str, reason: st
             "deadline.extend_reason", "延长期限须说明理由。", "An extension needs a reason."
         )
     if deadline.state != DeadlineState.RUNNING:
-        raise InvalidInput(
+        raise Conflict(
             "deadline.not_running",
             "只能延长正在计算的期限。",
             "Only a running clock can be extended.",
@@ -676,7 +676,7 @@ def acknowledge_alert(actor: User, alert: Alert, *, note: str = "") -> Alert:
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     _may_handle(actor, alert)
     if alert.state != AlertState.OPEN:
-        raise InvalidInput("alert.not_open", "该提醒已被处理。", "The alert is no longer open.")
+        raise Conflict("alert.not_open", "该提醒已被处理。", "The alert is no longer open.")
     _acknowledge(actor, alert, (note or "").strip()[:2000], timezone.now())
     return alert
 
@@ -718,7 +718,7 @@ def acknowledge_alerts(actor: User, alert_ids: Iterable[int], *, note: str) -> l
         )
     closed = [a.pk for a in alerts if a.state != AlertState.OPEN]
     if closed:
-        raise InvalidInput(
+        raise Conflict(
             "alert.not_open",
             f"所选提醒中有{len(closed)}条已被处理。",
             f"{len(closed)} of these alerts are no longer open.",
@@ -757,7 +757,7 @@ def resolve_alert(actor: User, alert: Alert, *, resolution: str) -> Alert:
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     _may_handle(actor, alert)
     if alert.state == AlertState.RESOLVED:
-        raise InvalidInput("alert.resolved", "该提醒已办结。", "The alert is already resolved.")
+        raise Conflict("alert.resolved", "该提醒已办结。", "The alert is already resolved.")
     resolution = (resolution or "").strip()
     if not resolution:
         raise InvalidInput("alert.resolution", "请说明处理情况。", "Say how it was resolved.")
