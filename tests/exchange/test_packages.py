@@ -11,8 +11,10 @@ import threading
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 
 from casecenter.accounts.models import Role
+from casecenter.accounts.services import issue_api_token
 from casecenter.audit.models import AuditEntry
 from casecenter.dossiers import storage
 from casecenter.errors import Conflict, InvalidInput, PermissionDenied
@@ -139,6 +141,10 @@ def test_a_change_after_acceptance_is_found_again_and_the_zip_is_not_exported(se
     assert AuditEntry.objects.filter(action="exchange.package_verified").count() == 2
     with pytest.raises(ValueError):
         packaging.write_zip(sent, __import__("io").BytesIO())
+    _, token = issue_api_token(prosecutor, name="test")
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    answer = api.get(f"/api/exchange/packages/{sent.pk}/zip")
+    assert (answer.status_code, answer.json()["code"]) == (409, "package.changed")
 
 
 def test_the_zip_verifies_with_the_registered_key_and_not_when_tampered(sent, tmp_path):

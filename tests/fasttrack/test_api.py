@@ -40,6 +40,8 @@ def test_four_organisations_walk_a_fast_track_through_the_api(
         post(police, f"/api/fast-track/{track_id}/legal-aid", {"organisation_id": orgs["fyzx"].pk}),
         201,
     )
+    nowhere = post(legal, f"/api/fast-track/{track_id}/submit", {"organisation_id": 999999})
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "fast_track.receiver")
     sent = ok(
         post(legal, f"/api/fast-track/{track_id}/submit", {"organisation_id": orgs["jc"].pk}), 201
     )
@@ -51,7 +53,10 @@ def test_four_organisations_walk_a_fast_track_through_the_api(
         ok(post(aid, f"/api/exchange/packages/{notice['id']}/receive", {}))["state"] == "received"
     )
     matter_id = ok(post(aid, f"/api/exchange/packages/{notice['id']}/accept", {}))["matter_id"]
-    ok(post(aid, f"/api/exchange/matters/{matter_id}/lawyer", {"lawyer_id": partners["lawyer"].pk}))
+    lawyer = {"lawyer_id": partners["lawyer"].pk}
+    ok(post(aid, f"/api/exchange/matters/{matter_id}/lawyer", lawyer))
+    again = post(aid, f"/api/exchange/matters/{matter_id}/lawyer", lawyer)
+    assert (again.status_code, again.json()["code"]) == (409, "matter.lawyer_assigned")
     met = {"mode": "remote", "started_at": timezone.now().isoformat(), "minutes": 25}
     assert ok(post(aid, f"/api/exchange/matters/{matter_id}/meetings", met))["details"]["meetings"]
 

@@ -110,13 +110,13 @@ def test_the_whole_track_from_capture_to_judgment(ready_to_submit, officers, par
 def test_the_procuratorate_cannot_indict_before_the_lawyer_met_the_suspect(
     ready_to_submit, officers, partners
 ):
-    from casecenter.errors import InvalidInput
+    from casecenter.errors import Conflict
 
     submitted = services.submit(
         officers["legal"], ready_to_submit, procuratorate=partners["orgs"]["jc"]
     )
     review = accept(partners["prosecutor"], submitted).matter
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Conflict) as refused:
         steps.indict(
             partners["prosecutor"],
             review,
@@ -160,3 +160,30 @@ def test_stage_targets_count_from_capture(started):
     police_clock = Deadline.objects.get(rule_id="fast_track.stage")
     assert police_clock.due_at == stages["submitted"].target_at
     assert police_clock.case == started.case
+
+
+def test_a_criminal_case_not_yet_filed_waits_and_an_administrative_one_never_starts(
+    make_case, officers
+):
+    from casecenter.cases import services as cases
+    from casecenter.errors import Conflict, InvalidInput
+
+    def start(case):
+        suspect = cases.add_party(officers["lead"], case, role="suspect", name="马明")
+        return services.start(
+            officers["lead"],
+            case,
+            suspect=suspect,
+            captured_at=timezone.now() - timedelta(hours=1),
+            admits_guilt=True,
+            facts_clear=True,
+            expected_sentence_months=2,
+            no_exclusion=True,
+        )
+
+    with pytest.raises(Conflict) as not_yet:
+        start(make_case(category="dangerous_driving"))
+    with pytest.raises(InvalidInput) as never:
+        start(make_case(kind="administrative", category="quarrel"))
+    assert not_yet.value.code == never.value.code == "fast_track.case_state"
+    assert not FastTrack.objects.exists()

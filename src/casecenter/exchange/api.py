@@ -12,8 +12,9 @@ from django.http import HttpRequest
 from ninja import File, Path, Router, Status, UploadedFile
 
 from casecenter.accounts.models import Organisation, OrganisationKind, User
+from casecenter.apicontract import also_answers
 from casecenter.cases import selectors as cases
-from casecenter.errors import InvalidInput
+from casecenter.errors import NotFound
 from casecenter.exchange import keys, manifest, selectors, sending, services, steps
 from casecenter.exchange.models import Matter, PackageState
 from casecenter.exchange.schemas import (
@@ -52,7 +53,7 @@ DIRECTORY_KINDS = [kind for kind in OrganisationKind if kind != OrganisationKind
 def organisation(pk: int, what_zh: str = "接收单位") -> Organisation:
     found = Organisation.objects.filter(pk=pk).first()
     if found is None:
-        raise InvalidInput("package.receiver", f"{what_zh}不存在。", "No such organisation.")
+        raise NotFound("package.receiver", f"{what_zh}不存在。", "No such organisation.")
     return found
 
 
@@ -134,9 +135,11 @@ def verify(request: HttpRequest, package_id: Id):
 
 
 @router.get("/packages/{package_id}/zip", url_name="package_zip")
+@also_answers(409)
 def package_zip(request: HttpRequest, package_id: Id):
     """The package as a zip (``casecenter-package/1``): check it with
-    ``casecenter package verify FILE``. Audited."""
+    ``casecenter package verify FILE``. Audited. A package whose stored files no
+    longer match its signed manifest is not exported (409 ``package.changed``)."""
     return zip_response(request.auth, selectors.get_package(request.auth, package_id))
 
 
@@ -225,7 +228,7 @@ def assign_lawyer(request: HttpRequest, matter_id: Id, payload: LawyerIn):
     """Legal aid: assign a duty lawyer of your center."""
     lawyer = User.objects.filter(pk=payload.lawyer_id).first()
     if lawyer is None:
-        raise InvalidInput("matter.lawyer", "律师不存在。", "No such lawyer.")
+        raise NotFound("matter.lawyer", "律师不存在。", "No such lawyer.")
     matter = selectors.get_matter(request.auth, matter_id)
     steps.assign_lawyer(request.auth, matter, lawyer=lawyer)
     return _matter_response(request, matter_id)

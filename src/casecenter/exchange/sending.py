@@ -90,7 +90,7 @@ def _send(
     services.route(kind, sender, receiver)
     request = (request or "").strip()[:500] or services.DEFAULT_REQUEST[kind]  # type: ignore[index]
     if not files:
-        raise InvalidInput(
+        raise Conflict(
             "package.empty",
             "卷宗中没有可移交的材料。",
             "The dossier has nothing to hand over.",
@@ -337,9 +337,7 @@ def resend(actor: User, package: Package) -> Package:
         return send_from_matter(actor, package.source_matter, **common)
     if package.case_id and package.sender.kind in services.POLICE_KINDS:
         return send_from_case(actor, package.case, fast_track=package.fast_track, **common)
-    raise InvalidInput(
-        "package.resend", "该材料不能重新移交。", "This package cannot be sent again."
-    )
+    raise Conflict("package.resend", "该材料不能重新移交。", "This package cannot be sent again.")
 
 
 # --- receiving -----------------------------------------------------------------------

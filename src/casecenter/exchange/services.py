@@ -380,7 +380,7 @@ def accept(actor: User, package: Package, *, at: datetime | None = None) -> Pack
             .first()
         )
         if matter is None:
-            raise InvalidInput(
+            raise Conflict(
                 "package.no_matter",
                 "本单位没有该案件的受理记录，不能归档。",
                 "Your organisation has no record of this case to file it in.",

@@ -23,7 +23,7 @@ from casecenter.accounts.models import Organisation, OrganisationKind, Role, Use
 from casecenter.audit.services import record
 from casecenter.dossiers import services as dossiers
 from casecenter.dossiers.models import DocumentKind
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.exchange import sending, services
 from casecenter.exchange.models import Matter, MatterKind, Package, PackageKind
 from casecenter.fasttrack import progress
@@ -118,9 +118,7 @@ def assign_lawyer(
         matter, {MatterKind.LEGAL_AID}, "只有指派辩护案件需要指派律师。", "Only a legal-aid matter."
     )
     if "lawyer" in (matter.details or {}):
-        raise InvalidInput(
-            "matter.lawyer_assigned", "已指派律师。", "A lawyer is assigned already."
-        )
+        raise Conflict("matter.lawyer_assigned", "已指派律师。", "A lawyer is assigned already.")
     if not (
         lawyer.is_active
         and lawyer.role == Role.DUTY_LAWYER
@@ -233,7 +231,7 @@ def indict(
         proposal, "matter.proposal", "请填写量刑建议。", "State the sentencing proposal."
     )
     if not may_indict_yet(matter):
-        raise InvalidInput(
+        raise Conflict(
             "matter.no_lawyer_yet",
             "值班律师尚未会见犯罪嫌疑人，不能签署认罪认罚具结书（《刑事诉讼法》第一百七十四条）。",
             "The duty lawyer has not met the suspect yet: the plea cannot be signed "
@@ -317,7 +315,7 @@ def record_judgment(
     verdict = _text(verdict, "matter.verdict", "请填写判决结果。", "State the judgment.")
     hearing = (matter.details or {}).get("hearing")
     if not hearing:
-        raise InvalidInput("matter.no_hearing", "请先安排开庭。", "Schedule the hearing first.")
+        raise Conflict("matter.no_hearing", "请先安排开庭。", "Schedule the hearing first.")
     hearing_at = max(_when(hearing_at, "开庭时间", "hearing time"), matter.opened_at)
     judgment_at = max(_when(judgment_at, "宣判时间", "judgment time"), hearing_at)
     origin = _origin(matter)

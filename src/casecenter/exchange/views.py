@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from casecenter.accounts.models import User
 from casecenter.audit.services import record
 from casecenter.cases import selectors as cases
-from casecenter.errors import DomainError, InvalidInput
+from casecenter.errors import Conflict, DomainError
 from casecenter.exchange import keys, manifest, packaging, selectors, sending, services, steps
 from casecenter.exchange.forms import (
     HearingForm,
@@ -51,7 +51,7 @@ def zip_response(user: User, package: Package) -> FileResponse:
         packaging.write_zip(package, spool)
     except ValueError as exc:
         spool.close()
-        raise InvalidInput(
+        raise Conflict(
             "package.changed",
             "移交材料已被改动，不能导出：" + str(exc),
             f"The package changed since it was signed and is not exported: {exc}",

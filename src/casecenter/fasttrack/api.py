@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema, Status
 from casecenter.accounts.models import Organisation
 from casecenter.cases import selectors as cases
 from casecenter.cases.models import Party
-from casecenter.errors import InvalidInput
+from casecenter.errors import NotFound
 from casecenter.exchange.schemas import PackageOut, package_out
 from casecenter.fasttrack import selectors, services
 from casecenter.fasttrack.models import FastTrack
@@ -119,7 +119,7 @@ def track_out(timeline: Timeline) -> dict[str, Any]:
 def _organisation(pk: int) -> Organisation:
     found = Organisation.objects.filter(pk=pk).first()
     if found is None:
-        raise InvalidInput("fast_track.receiver", "单位不存在。", "No such organisation.")
+        raise NotFound("fast_track.receiver", "单位不存在。", "No such organisation.")
     return found
 
 
@@ -155,7 +155,7 @@ def start(request: HttpRequest, case_id: Id, payload: StartIn):
     case = cases.get_case(request.auth, case_id)
     suspect = Party.objects.filter(pk=payload.suspect_id, case=case).first()
     if suspect is None:
-        raise InvalidInput(
+        raise NotFound(
             "fast_track.suspect", "请选择本案的犯罪嫌疑人。", "Choose a suspect of this case."
         )
     track = services.start(

@@ -79,7 +79,10 @@ def start(
         "Only the case's officers or its legal-affairs unit start the fast track.",
     )
     if case.kind != CaseKind.CRIMINAL or case.state not in START_STATES:
-        raise InvalidInput(
+        # an administrative case never does (422); a criminal one not yet filed, or
+        # already transferred, not now (409)
+        refused = InvalidInput if case.kind != CaseKind.CRIMINAL else Conflict
+        raise refused(
             "fast_track.case_state",
             "只有已立案、侦查中的刑事案件可以适用速裁程序。",
             "Only a criminal case that is filed or under investigation takes the fast track.",
