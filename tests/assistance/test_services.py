@@ -126,7 +126,7 @@ def test_a_finished_case_takes_no_more_requests(ask, case):
     type(case).objects.filter(pk=case.pk).update(state="closed")
     case.refresh_from_db()
 
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Conflict) as refused:
         ask()
 
     assert refused.value.code == "assistance.case_finished"

@@ -142,11 +142,11 @@ def test_a_malformed_request_is_a_422_and_applies_nothing(client, gateway, body)
     assert not DeviceEvent.objects.exists()
 
 
-def test_an_unknown_center_is_a_422(client, world, make_user):
+def test_an_unknown_center_is_a_404(client, world, make_user):
     admin = make_user("root", Role.ADMIN)
     token = issue_api_token(admin, name="t")[1]
     answer = post(client, token, {"center": "nowhere", "events": [enter(1)]})
-    assert (answer.status_code, answer.json()["code"]) == (422, "device.center")
+    assert (answer.status_code, answer.json()["code"]) == (404, "device.center")
 
 
 def test_only_a_gateway_account_of_the_center_may_post(client, world, make_user):

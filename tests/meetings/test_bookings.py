@@ -278,8 +278,8 @@ def test_a_room_of_another_centre_or_out_of_use_is_refused(book, people, rooms):
     booking = book()
     rooms["two"].active = False
     rooms["two"].save()
-    for room in (rooms["theirs"], rooms["two"], None):
-        with pytest.raises(InvalidInput) as caught:
+    for room, refusal in ((rooms["theirs"], NotFound), (None, NotFound), (rooms["two"], Conflict)):
+        with pytest.raises(refusal) as caught:
             services.confirm_booking(people["staff"], booking, room=room)
         assert caught.value.code == "booking.room"
     assert clock(booking).state == DeadlineState.RUNNING

@@ -59,7 +59,7 @@ def test_preview_feedback_and_answer(victim, officers):
         {"answer": "再答"},
         content_type="application/json",
     )
-    assert again.status_code == 422 and again.json()["code"] == "message.answered"
+    assert again.status_code == 409 and again.json()["code"] == "message.answered"
     empty = lead.post(
         f"/api/portal/cases/{case.pk}/messages/{message.pk}/answer",
         {"answer": ""},

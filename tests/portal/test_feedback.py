@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from casecenter.audit.models import AuditEntry
 from casecenter.cases import services as cases
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.measures import services as measures
 from casecenter.portal import selectors, services
 from casecenter.portal.models import Message, Notification, Rating
@@ -44,7 +44,7 @@ def test_a_party_rates_each_reached_milestone_once(receipt):
     first = selectors.milestones(receipt.case)[0]
     rating = services.rate(receipt, milestone=first.key, stars=4, comment="态度很好")
     assert rating.stars == 4 and rating.case == receipt.case
-    with pytest.raises(InvalidInput) as twice:
+    with pytest.raises(Conflict) as twice:
         services.rate(receipt, milestone=first.key, stars=1)
     assert twice.value.code == "rating.twice"
     with pytest.raises(InvalidInput) as unreached:
@@ -89,7 +89,7 @@ def test_a_message_starts_a_three_working_day_reply_clock_met_by_the_answer(rece
     answered = services.answer_message(officers["partner"], message, "车辆鉴定后即可发还。")
     clock.refresh_from_db()
     assert clock.state == "met" and answered.answered_by == officers["partner"]
-    with pytest.raises(InvalidInput) as again:
+    with pytest.raises(Conflict) as again:
         services.answer_message(officers["lead"], message, "再答一次")
     assert again.value.code == "message.answered"
     message.refresh_from_db()

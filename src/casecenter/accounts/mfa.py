@@ -28,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from casecenter.accounts.models import User
 from casecenter.accounts.services import is_account_admin
 from casecenter.audit.services import record
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 
 #: How many recovery codes an enrolment hands out.
 RECOVERY_CODE_COUNT = 10
@@ -125,7 +125,7 @@ def start_enrolment(actor: User) -> TOTPDevice:
     the page does not change the secret the user already scanned.
     """
     if is_enrolled(actor):
-        raise InvalidInput(
+        raise Conflict(
             "mfa.already_enrolled",
             "已启用多因素认证。",
             "Multi-factor authentication is already on.",
@@ -153,7 +153,7 @@ def confirm_enrolment(actor: User, code: str) -> Enrolment:
     with transaction.atomic():
         device = _locked_device(TOTPDevice, actor, confirmed=False)
         if device is None:
-            raise InvalidInput(
+            raise Conflict(
                 "mfa.no_enrolment",
                 "没有待确认的认证器，请重新开始。",
                 "There is no authenticator waiting to be confirmed; start again.",

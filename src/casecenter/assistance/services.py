@@ -193,7 +193,7 @@ def ask_for_help(
         "Only the case's lead or assisting officers ask for help.",
     )
     if case.state in access.FINISHED_CASE_STATES:
-        raise InvalidInput(
+        raise Conflict(
             "assistance.case_finished",
             "案件已结束，不能再发起求助。",
             "The case is finished; no more requests for help.",

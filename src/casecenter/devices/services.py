@@ -25,7 +25,7 @@ from casecenter.custody import tracking
 from casecenter.custody.models import CameraCommand
 from casecenter.devices import protocol
 from casecenter.devices.models import RejectedMessage
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import NotFound, PermissionDenied
 
 Source = RejectedMessage.Source
 
@@ -61,7 +61,7 @@ def gateway_center(actor: User, code: str) -> Organisation:
         )
     center = Organisation.objects.filter(code=code, kind=OrganisationKind.CASE_CENTER).first()
     if center is None:
-        raise InvalidInput(
+        raise NotFound(
             "device.center",
             f"没有编码为{code}的执法办案管理中心。",
             f"There is no case-handling center with the code {code!r}.",

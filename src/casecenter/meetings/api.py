@@ -186,8 +186,9 @@ def read_booking(request: HttpRequest, booking_id: Id):
 
 @router.post("/bookings/{booking_id}/confirm", response=BookingOut)
 def confirm_booking(request: HttpRequest, booking_id: Id, payload: ConfirmIn):
-    """The centre arranges the meeting in a free room of its own (409 when the room
-    is taken in the slot); the clock is met."""
+    """The centre arranges the meeting in a free room of its own (404 for a room
+    that is not its own, 409 when the room is out of use or taken in the slot);
+    the clock is met."""
     booking = selectors.get_booking(request.auth, booking_id)
     room = Room.objects.filter(pk=payload.room_id).first()
     services.confirm_booking(request.auth, booking, room=room)

@@ -310,8 +310,10 @@ def confirm_booking(
             "预约时段已开始，不能再确认，请拒绝并说明理由。",
             "The slot has begun; it can no longer be confirmed — refuse it with reasons.",
         )
-    if room is None or room.centre_id != booking.centre_id or not room.active:
-        raise InvalidInput(
+    if room is None or room.centre_id != booking.centre_id:
+        raise NotFound("booking.room", "本所没有该会见室。", "No such room in the centre.")
+    if not room.active:
+        raise Conflict(
             "booking.room", "请选择本所在用的会见室。", "Choose one of the centre's rooms in use."
         )
     if booking.lawyer.state != LawyerState.VERIFIED:

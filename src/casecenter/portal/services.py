@@ -32,7 +32,7 @@ from casecenter.audit.services import record
 from casecenter.cases import access
 from casecenter.cases.models import Case, CaseEvent, CaseState, Party, PartyRole
 from casecenter.cases.services import log_event
-from casecenter.errors import InvalidInput, PermissionDenied
+from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.outbox.services import emit
 from casecenter.portal.models import LANGUAGES, Attempt, Message, Notification, Rating, Receipt
 from casecenter.privacy import crypto
@@ -307,9 +307,7 @@ def rate(receipt: Receipt, *, milestone: str, stars: int, comment: str = "") -> 
             "Only a step the case has reached can be rated.",
         )
     if Rating.objects.filter(receipt=receipt, milestone=milestone).exists():
-        raise InvalidInput(
-            "rating.twice", "您已评价过这一进展。", "You have already rated this step."
-        )
+        raise Conflict("rating.twice", "您已评价过这一进展。", "You have already rated this step.")
     rating = Rating.objects.create(
         receipt=receipt,
         case=receipt.case,
@@ -370,7 +368,7 @@ def answer_message(actor: User, message: Message, answer: str) -> Message:
             "Only the case's officers or the station's supervisors answer its messages.",
         )
     if message.answered_at is not None:
-        raise InvalidInput(
+        raise Conflict(
             "message.answered", "该留言已经答复。", "This message has already been answered."
         )
     now = timezone.now()
