@@ -38,6 +38,9 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
+    """The request itself is wrong, whatever the state of the records: a value
+    outside its set, an end before its start, a check digit."""
+
     status = 422
 
 
@@ -46,10 +49,15 @@ class PermissionDenied(DomainError):
 
 
 class NotFound(DomainError):
+    """What the request names is not there, or not for the caller to see (the
+    same answer, so nothing is learnt by asking)."""
+
     status = 404
 
 
 class Conflict(DomainError):
-    """The object changed since the client read it (optimistic concurrency)."""
+    """The request would do, but the record's current state forbids it: it changed
+    since the client read it (optimistic concurrency), or it is closed, done,
+    already there (a duplicate) or not yet ready for this step."""
 
     status = 409
