@@ -21,6 +21,24 @@ def valid_id(birth: str = "19900307", serial: str = "123") -> str:
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """Each pytest-xdist worker gets a data folder of its own, ``<data folder>/gw0``, ….
+
+    A shared one would be raced for: the secret and field keys are created in it
+    at first use (a worker could read a key file another has not written yet), and
+    the dossier store is content-addressed, so a file one worker stores, reads back
+    or deletes (``test_a_refused_package_shows_its_reasons_to_both_sides``) may be
+    the very file another is storing. The folder is put in the worker's environment
+    before it starts: the settings read it on import, before any conftest, and the
+    child processes the tests start (ingester, worker, CLI) inherit it with the keys.
+    """
+    from django.conf import settings
+
+    for spec in specs:
+        spec.env["CASECENTER_DATA_DIR"] = str(settings.DATA_DIR / spec.id)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 is slow on purpose; tests that are not about hashing use a fast hasher."""
