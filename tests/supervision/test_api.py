@@ -108,7 +108,10 @@ def test_alerts_need_credentials(db):
 
 
 def test_review_puts_breached_clocks_first_then_by_due_time(api, breached, make_case):
-    make_case()  # another case: its filing clock runs for days
+    # an administrative case: its clock (a month) is due after the detention case's
+    # running clocks, which all fall due at one midnight when the detention, started
+    # 23 hours ago, began today (from 23:00 local time on)
+    make_case(kind="administrative")
     rows = api("manager").get("/api/deadlines").json()
     states = [r["state"] for r in rows]
     assert states[:3] == ["breached"] * 3
