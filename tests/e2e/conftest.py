@@ -29,8 +29,10 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def page():
+def page(lively):
     from playwright.sync_api import sync_playwright
+
+    from casecenter.supervision import live
 
     profile = tempfile.mkdtemp(prefix="cc-chromium-")
     with sync_playwright() as pw:
@@ -62,17 +64,26 @@ def page():
                 pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
         finally:
             context.close()
-            # ORM calls made while Playwright's event loop runs get a connection of
-            # their own context; close it here, or PostgreSQL keeps a session open
-            # on the test database and its teardown cannot drop it.
-            connections.close_all()
-            shutil.rmtree(profile, ignore_errors=True)
+            try:
+                # A staff page's alert stream is a thread of the live server with a
+                # connection of its own: it sees the tab gone at its next heartbeat
+                # (``lively``) and must end before the test does. Left running, it is
+                # refused the database, and if its test was the last of the process
+                # (with pytest-xdist any test can be) its session keeps PostgreSQL
+                # from dropping the test database.
+                wait_for(lambda: live.open_streams() == 0, 10)
+            finally:
+                # ORM calls made while Playwright's event loop runs get a connection of
+                # their own context; close it here, or PostgreSQL keeps a session open
+                # on the test database and its teardown cannot drop it.
+                connections.close_all()
+                shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
 def lively(monkeypatch):
     """Staff pages hold an alert stream: write often, so a stream notices its closed
-    tab at once when the test ends."""
+    tab at once when the test ends (every ``page`` has it)."""
     from casecenter.supervision import live
 
     monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.2)
