@@ -47,6 +47,7 @@ def generated(live_server, tmp_path):
                 "project_name_override": "casecenter-client",
                 "package_name_override": PACKAGE,
                 "post_hooks": [],  # no formatter: the code is imported, not read
+                "literal_enums": True,  # an enum field takes its plain string value
             }
         )
     )
