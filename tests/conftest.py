@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from casecenter import law
 
@@ -17,6 +18,11 @@ def valid_id(birth: str = "19900307", serial: str = "123") -> str:
     first17 = f"110108{birth}{serial}"
     return first17 + law.check_digit(first17)
 
+
+# No timing assertions in tests (CONVENTIONS.md): hypothesis's per-example
+# deadline is one, and it fails a busy machine, not the code.
+hypothesis_settings.register_profile("casecenter", deadline=None)
+hypothesis_settings.load_profile("casecenter")
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -255,3 +255,21 @@ def test_the_error_body_validates_against_the_error_schema(document, bearer):
     r = bearer.get("/api/cases/999999")
     schema = {"$ref": "#/components/schemas/Error", "components": document["components"]}
     Draft202012Validator(schema).validate(error_of(r, 404))
+
+
+def test_a_case_patch_changes_what_it_sends_and_refuses_null_for_what_cannot_be_empty(
+    bearer, make_case
+):
+    """Found by schemathesis: ``{"place": null}`` reached the database as NULL (a 500)."""
+    case = make_case(place="知春路")
+
+    def patch(body):
+        return bearer.patch(
+            f"/api/cases/{case.pk}", json.dumps(body), content_type="application/json"
+        )
+
+    r = patch({"version": case.version, "place": None})
+    assert error_of(r, 422)["errors"][0]["where"] == "body.payload.place"
+    r = patch({"version": case.version, "occurred_at": None, "title": "电动车被盗案（更正）"})
+    assert r.status_code == 200, r.content
+    assert r.json()["place"] == "知春路" and r.json()["title"] == "电动车被盗案（更正）"
