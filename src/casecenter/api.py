@@ -27,7 +27,7 @@ from casecenter.apicontract import (
     standard_error,
     www_authenticate,
 )
-from casecenter.errors import DomainError
+from casecenter.errors import DomainError, InvalidInput
 
 
 class BearerAuth(HttpBearer):
@@ -102,13 +102,8 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         for e in exc.errors
     ]
     text = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
-    error = DomainError(
-        "invalid_input", f"输入无效：{text}", f"Invalid input — {text}", errors=problems
-    )
-    error.status = 422
-    body = error_body(error)
-    body["errors"] = body.pop("facts")["errors"]
-    return api.create_response(request, body, status=422)
+    error = InvalidInput("invalid_input", f"输入无效：{text}", f"Invalid input — {text}")
+    return api.create_response(request, {**error_body(error), "errors": problems}, status=422)
 
 
 @api.exception_handler(AuthenticationError)

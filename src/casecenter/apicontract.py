@@ -20,7 +20,7 @@ Three things make ``/api/openapi.json`` true (docs/api.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
@@ -302,10 +302,6 @@ class ContractSchema(OpenAPISchema):
 
 
 _ERROR_REF = "#/components/schemas/Error"
-
-
-def schema_names(document: dict[str, Any]) -> Iterable[str]:
-    return document.get("components", {}).get("schemas", {}).keys()
 
 
 # --- errors outside the API's views ------------------------------------------
