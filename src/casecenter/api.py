@@ -8,12 +8,15 @@ methods need the CSRF token, as in the UI). Errors always read
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
 from ninja.security import HttpBearer, SessionAuth
@@ -53,6 +56,26 @@ class BrowserSessionAuth(SessionAuth):
         return super().__call__(request)
 
 
+class LocalSwagger(Swagger):
+    """The Swagger UI at /api/docs from ninja's own template and static files, no CDN.
+
+    ninja renders its local page only when "ninja" is an installed app, and its
+    CDN page otherwise. casecenter does not install it (settings.NINJA_DIR: that
+    would import ninja and pydantic at every start-up), so the page is rendered
+    here, as ninja renders it, from the template found by path.
+    """
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            # the browser's session is CSRF-checked: the page sends the token
+            "add_csrf": any(getattr(auth, "csrf", False) for auth in api.auth or ()),
+        }
+        return render(request, self.template, context)
+
+
 class ContractAPI(NinjaAPI):
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
@@ -75,6 +98,7 @@ api = ContractAPI(
     auth=[BearerAuth(), BrowserSessionAuth()],
     urls_namespace="api",
     parser=JsonParser(),
+    docs=LocalSwagger(),
 )
 
 

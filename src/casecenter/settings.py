@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -58,7 +59,6 @@ INSTALLED_APPS = [
     "django_otp",  # second factor: TOTP and recovery codes (accounts.mfa)
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "ninja",  # serves the API docs (Swagger UI) from its own static files, no CDN
     "casecenter.accounts",
     "casecenter.audit",
     "casecenter.outbox",
@@ -107,10 +107,16 @@ ROOT_URLCONF = "casecenter.urls"
 WSGI_APPLICATION = "casecenter.wsgi.application"
 ASGI_APPLICATION = "casecenter.asgi.application"
 
+# django-ninja's Swagger UI is served from ninja's own templates and static files
+# (no CDN; casecenter.api.LocalSwagger), found here by path: ninja is not an
+# installed app, which would import all of ninja and pydantic at every start-up,
+# a command line's included (docs/operations.md, "Start-up time").
+NINJA_DIR = Path(find_spec("ninja").origin).parent
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -245,6 +251,7 @@ CASECENTER_ADMIN_PATH = os.environ.get("CASECENTER_ADMIN_PATH", "admin/").strip(
 # --- static and media ----------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [NINJA_DIR / "static"]  # ninja/swagger-ui-bundle.js and the rest
 MEDIA_ROOT = DATA_DIR / "media"
 # Dossier files, kept under their SHA-256 (never overwritten): a local folder by
 # default; an S3-compatible store with CASECENTER_DOSSIER_STORAGE=
@@ -287,7 +294,7 @@ CASECENTER_PERMISSIONS_POLICY = (
 )
 # django-csp 4: no inline script or style anywhere (web/static/casecenter/page.js
 # replaces the inline handlers; styles live in static CSS). The Swagger UI at
-# /api/docs needs nothing more (ninja serves it from static files).
+# /api/docs needs nothing more (served from ninja's static files, NINJA_DIR).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
