@@ -10,6 +10,9 @@ but, when it comes due, the worker closes it and calls the rule's handler
 instead of raising a clock's breach alert; the handler decides from the facts
 of that moment. Timers are not clocks: the case's clock card and the deadline
 review leave them out.
+
+Rules register here at start-up (``register``, from their ``AppConfig.ready``):
+the clocks' services are imported where a timer is set, not at the top.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from django.db.models import QuerySet
 
 from casecenter.accounts.models import Organisation
 from casecenter.cases.models import Case
-from casecenter.supervision import services
 from casecenter.supervision.models import Deadline, DeadlineState
 
 Handler = Callable[[Deadline, datetime], None]
@@ -60,6 +62,8 @@ def wake_at(
     transaction): one running timer per rule and subject, at the earliest moment
     asked. A timer no longer needed is left to fire: its rule then finds nothing
     to do, which costs less than taking it back at every event."""
+    from casecenter.supervision import services
+
     if at is None:
         return
     current = running(rule_code, subject).select_for_update(of=("self",)).order_by("due_at").first()

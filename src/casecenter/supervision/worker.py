@@ -10,6 +10,11 @@ writer at a time anyway. Every alert has a unique key and is written in the
 same transaction that advances its clock: a worker killed at any instant
 either committed both or neither, so a restart loses nothing and repeats
 nothing.
+
+Apps register their subscribers here at start-up (``subscribe``, from their
+``AppConfig.ready``), so this module imports the clocks' services — and the law
+with them — in the jobs that use them, not at the top: a command that starts
+Django does not pay for them (docs/operations.md, "Start-up time").
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from casecenter.outbox.models import OutboxEvent
-from casecenter.supervision import services, timers
+from casecenter.supervision import timers
 from casecenter.supervision.models import Alert, AlertState, Deadline, DeadlineState
 
 log = logging.getLogger(__name__)
@@ -59,6 +64,8 @@ def _advance(deadline: Deadline, now: datetime) -> list[str]:
     being away. A clock with no warning lead (``warn_at == due_at``) only
     breaches.
     """
+    from casecenter.supervision import services
+
     if timers.is_timer(deadline.rule_id):
         timers.fire(deadline, now)
         return ["timer"]
@@ -98,6 +105,8 @@ def sweep(now: datetime | None = None, batch: int = 200) -> dict[str, int]:
 
 
 def escalate_due(now: datetime | None = None, batch: int = 200) -> int:
+    from casecenter.supervision import services
+
     now = now or timezone.now()
     with transaction.atomic():
         alerts = list(
