@@ -254,6 +254,16 @@ def test_the_live_rules_timers_are_not_clocks_of_the_case(
     assert not review.filter(rule__code__startswith="custody.").exists()
 
 
+def test_every_live_rule_that_sets_timers_has_them_woken():
+    # the app registers the codes without importing the rules (start-up time):
+    # a rule given a timer in rules.TIMER_CHECKS must be named there too
+    from casecenter.custody import apps, rules
+    from casecenter.supervision import timers
+
+    assert set(apps.TIMER_RULES) == set(rules.TIMER_CHECKS)
+    assert all(timers.is_timer(code) for code in rules.TIMER_CHECKS)
+
+
 def test_fewer_than_two_officers_reads_as_a_rule_broken_now_and_ends_when_they_come(
     center, suspect, bring_in, live
 ):

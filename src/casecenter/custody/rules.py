@@ -62,7 +62,7 @@ from casecenter.custody.models import (
 )
 from casecenter.supervision import services as clocks
 from casecenter.supervision import timers
-from casecenter.supervision.models import Alert, AlertState, Rule
+from casecenter.supervision.models import Alert, AlertState, Deadline, Rule
 
 RECORDING = "custody.recording"
 TWO_OFFICERS = "custody.two_officers"
@@ -836,23 +836,22 @@ def lawyer_audio(camera: Camera, at: datetime, seq: int) -> None:
 # --- the timers' handlers -------------------------------------------------------------
 
 
-def _timer(check):  # type: ignore[no-untyped-def]
-    def handler(deadline, now: datetime) -> None:  # type: ignore[no-untyped-def]
-        kind, _, ident = deadline.subject.partition(":")
-        stay = (
-            Stay.objects.filter(pk=int(ident) if ident.isdigit() else 0)
-            .select_related("case", "party__person", "center", "wristband")
-            .first()
-        )
-        if kind == "stay" and stay is not None:
-            check(stay, deadline.trigger_at, now, _presences(stay, deadline.trigger_at))
-
-    return handler
+#: the live rules that set timers, and what each checks when its timer comes due
+#: (``CustodyConfig.ready`` registers them with ``supervision.timers``)
+TIMER_CHECKS = {RECORDING: check_recording, TWO_OFFICERS: check_two_officers}
 
 
-def register_timers() -> None:
-    timers.register(RECORDING, _timer(check_recording))
-    timers.register(TWO_OFFICERS, _timer(check_two_officers))
+def timer_came_due(deadline: Deadline, now: datetime) -> None:
+    """A live rule's timer came due: the rule looks at the stay again."""
+    kind, _, ident = deadline.subject.partition(":")
+    stay = (
+        Stay.objects.filter(pk=int(ident) if ident.isdigit() else 0)
+        .select_related("case", "party__person", "center", "wristband")
+        .first()
+    )
+    if kind == "stay" and stay is not None:
+        check = TIMER_CHECKS[deadline.rule_id]
+        check(stay, deadline.trigger_at, now, _presences(stay, deadline.trigger_at))
 
 
 def stays_in(zones: Iterable[int], since: datetime) -> list[Stay]:
