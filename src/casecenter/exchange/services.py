@@ -18,7 +18,7 @@ acceptance opens — ``prosecution.review`` (CPL Art. 172), ``fast_track.review`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +37,7 @@ from casecenter.dossiers import services as dossiers
 from casecenter.dossiers.models import Dossier
 from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.exchange import packaging
+from casecenter.exchange.hooks import ON_ACCEPT
 from casecenter.exchange.models import (
     Matter,
     MatterKind,
@@ -107,10 +108,6 @@ DEFAULT_REQUEST = {
     PackageKind.INDICTMENT: "提起公诉，建议适用速裁程序审理。",
     PackageKind.JUDGMENT: "送达判决书。",
 }
-
-#: what other apps do when a package is accepted, in the same transaction:
-#: ``hook(actor, package, matter_or_None)`` (the fast track reaches its stages)
-ON_ACCEPT: list[Callable[[User, Package, Matter | None], None]] = []
 
 
 def require(allowed: bool, code: str, zh: str, en: str) -> None:

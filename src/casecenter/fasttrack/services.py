@@ -362,7 +362,7 @@ MATTER_STAGES = {
 
 
 def on_accept(actor: User, package: Package, matter: Matter | None) -> None:
-    """``exchange.ON_ACCEPT``: a partner's accepted fast-track package starts its
+    """``exchange.hooks.ON_ACCEPT``: a partner's accepted fast-track package starts its
     stage clocks; the judgment filed back by the police closes the track."""
     if not package.fast_track_id:
         return
