@@ -14,6 +14,9 @@ enforce uniqueness without ever holding the number.
 Keys: ``CASECENTER_FIELD_KEYS`` = ``"k2:<base64 32 bytes>,k1:<…>"`` (newest
 first) and ``CASECENTER_INDEX_KEY`` = ``<base64 32 bytes>``. Unset (embedded
 mode), both are generated once in the data folder with mode 0600.
+
+Every model with an encrypted field imports this module at start-up, so the
+cipher (``cryptography``) is imported where a value is sealed or opened.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
 TOKEN_VERSION = "v1"  # noqa: S105 - a format version
@@ -91,6 +93,8 @@ def key_ring() -> KeyRing:
 
 
 def encrypt(plaintext: str, *, context: str) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     kid, key = key_ring().current
     nonce = secrets.token_bytes(12)
     sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), context.encode())
@@ -98,6 +102,8 @@ def encrypt(plaintext: str, *, context: str) -> str:
 
 
 def decrypt(token: str, *, context: str) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         version, kid, b64 = token.split(":", 2)
         if version != TOKEN_VERSION:
