@@ -18,6 +18,7 @@ from casecenter.errors import DomainError
 
 class Command(BaseCommand):
     help = "Reset a user's password; the user must change it at the next login."
+    requires_system_checks: list[str] = []  # no system checks: they import the whole API
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")

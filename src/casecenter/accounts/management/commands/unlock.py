@@ -10,6 +10,7 @@ from casecenter.errors import DomainError
 
 class Command(BaseCommand):
     help = "Lift the login lockout of an account (and of a client address)."
+    requires_system_checks: list[str] = []  # no system checks: they import the whole API
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")

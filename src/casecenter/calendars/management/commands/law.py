@@ -35,6 +35,7 @@ _NOTICE_KEYS = frozenset({"year", "rest_days", "make_up_workdays", "source"})
 
 class Command(BaseCommand):
     help = "Count periods, check ID numbers and manage the work calendar (CPL Art. 105)."
+    requires_system_checks: list[str] = []  # no system checks: they import the whole API
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")

@@ -15,6 +15,7 @@ from casecenter.demo.mfa import current_code, is_demo_device
 
 class Command(BaseCommand):
     help = "Print the current MFA code of a demo user (demo authenticator only)."
+    requires_system_checks: list[str] = []  # no system checks: they import the whole API
 
     def add_arguments(self, parser):
         parser.add_argument("username")

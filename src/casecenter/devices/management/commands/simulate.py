@@ -22,6 +22,7 @@ class Command(BaseCommand):
         "HTTP endpoint or MQTT (people in the area walk the zones, vital signs, battery, "
         "cameras answering casecenter's commands)."
     )
+    requires_system_checks: list[str] = []  # no system checks: they import the whole API
 
     def add_arguments(self, parser):
         parser.add_argument("--center", help="the center's code (default: the only center)")
