@@ -167,6 +167,7 @@ def health(request: HttpRequest) -> dict[str, str]:
 def _mount() -> None:
     from casecenter.accounts.api import router as accounts
     from casecenter.assistance.api import router as assistance
+    from casecenter.audit.api import router as audit
     from casecenter.calendars.api import router as law
     from casecenter.cases.api import router as cases
     from casecenter.custody.api import router as custody
@@ -196,6 +197,7 @@ def _mount() -> None:
     api.add_router("/fast-track", fasttrack)
     api.add_router("/meetings", meetings)
     api.add_router("/assistance", assistance)
+    api.add_router("/audit", audit)
 
 
 _mount()

@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
-from casecenter.audit.canonical import format_at, leaf_data, normalise_data
+from casecenter.audit.canonical import (
+    LEAF_FIELDS,
+    LEAF_VERSION,
+    entry_leaf_data,
+    format_at,
+    leaf_data,
+    normalise_data,
+    parse_leaf,
+)
 
 AT = datetime(2025, 3, 1, 8, 0, 0, 120, tzinfo=UTC)
+FIELDS = {
+    "at": AT,
+    "actor_id": None,
+    "actor_name": "system",
+    "action": "calendars.year.load",
+    "object_type": "",
+    "object_id": "",
+    "reason": "",
+    "data": {"year": 2025},
+}
 
 
-def test_leaf_data_is_sorted_compact_utf8_json_of_the_nine_fields():
+def test_leaf_data_is_sorted_compact_utf8_json_of_the_eight_fields_and_the_version():
     data = leaf_data(
-        seq=7,
         at=AT,
         actor_id=3,
         actor_name="李警官",
@@ -28,9 +46,38 @@ def test_leaf_data_is_sorted_compact_utf8_json_of_the_nine_fields():
         == (
             '{"action":"case.transition","actor_id":3,"actor_name":"李警官",'
             '"at":"2025-03-01T08:00:00.000120Z","data":{"from":"accepted","to":"filed"},'
-            '"object_id":"42","object_type":"cases.case","reason":"立案","seq":7}'
+            '"object_id":"42","object_type":"cases.case","reason":"立案","v":2}'
         ).encode()
     )
+
+
+def test_the_leaf_holds_no_place_in_the_log():
+    """Version 2: an entry is hashed before the sequencer gives it a place."""
+    with pytest.raises(TypeError):
+        leaf_data(seq=7, **FIELDS)  # type: ignore[call-arg]
+    assert "seq" not in parse_leaf(leaf_data(**FIELDS))
+    assert LEAF_VERSION == 2
+
+
+def test_parse_leaf_reads_a_version_2_leaf_and_refuses_anything_else():
+    leaf = leaf_data(**FIELDS)
+    assert parse_leaf(leaf) == {**FIELDS, "at": format_at(AT), "v": 2}
+    assert parse_leaf(leaf.decode()) == parse_leaf(leaf)
+    version_1 = leaf.replace(b'"v":2', b'"seq":7')
+    for other in (version_1, leaf.replace(b'"v":2', b'"v":3'), b"[]", b'"text"'):
+        with pytest.raises(ValueError, match="not a version 2 audit leaf"):
+            parse_leaf(other)
+
+
+def test_entry_leaf_data_reads_the_fields_of_anything_that_has_them():
+    assert entry_leaf_data(SimpleNamespace(**FIELDS)) == leaf_data(**FIELDS)
+
+
+def test_the_leaf_fields_are_the_entrys_generated_columns():
+    from casecenter.audit.models import AuditEntry
+
+    generated = [f.name for f in AuditEntry._meta.concrete_fields if f.generated]
+    assert sorted(generated) == sorted(LEAF_FIELDS)
 
 
 def test_at_is_utc_with_six_fractional_digits_whatever_the_zone():

@@ -1,5 +1,6 @@
 """RFC 6962 hashing, compact ranges and proofs: the RFC's and transparency-dev's vectors,
-and properties over any list of leaves (transparency-dev/merkle's corrupted-proof cases)."""
+and properties over any list of leaves (transparency-dev/merkle's corrupted-proof cases);
+the pieces the database proofs and the sequencer build on (perfect subtrees, node sinks)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,16 @@ from hypothesis import strategies as st
 from casecenter.audit.merkle import (
     EMPTY_ROOT,
     CompactRange,
+    _subtree_root,
     consistency_proof,
+    consistency_ranges,
+    fold_right,
     inclusion_proof,
+    inclusion_ranges,
     leaf_hash,
     node_hash,
+    perfect_pieces,
+    perfect_root,
     root_from_leaf_hashes,
     root_hash,
     verify_consistency,
@@ -338,3 +345,97 @@ def test_every_consistency_proof_verifies_and_no_corruption_of_it_does(leaves, d
     corrupted = [bytearray(x) for x in proof]
     corrupted[i][byte] ^= 16
     assert not verify_consistency(old, new, [bytes(x) for x in corrupted], old_root, new_root)
+
+
+# --- perfect subtrees: what the sequencer stores and the database proofs read ---------------
+
+
+def hashes_of(count: int) -> list[bytes]:
+    return [leaf_hash(data) for data in two_byte_leaves(count)]
+
+
+def test_perfect_root_is_the_root_of_a_power_of_two_of_leaves_only():
+    hashes = hashes_of(8)
+    for width in (1, 2, 4, 8):
+        assert perfect_root(hashes[:width]) == root_from_leaf_hashes(hashes[:width])
+    for width in (0, 3, 5, 6, 7):
+        with pytest.raises(ValueError, match="power of two"):
+            perfect_root(hashes[:width])
+
+
+def test_perfect_pieces_cut_a_range_into_aligned_subtrees_largest_first():
+    assert perfect_pieces(0, 600) == [(9, 0), (6, 8), (4, 36), (3, 74)]
+    assert perfect_pieces(256, 300) == [(5, 8), (3, 36), (2, 74)]
+    assert perfect_pieces(512, 513) == [(0, 512)]
+    assert perfect_pieces(5, 5) == []
+
+
+def test_fold_right_of_one_root_is_that_root():
+    assert fold_right([SOME_HASH]) == SOME_HASH
+    assert fold_right([EMPTY_ROOT, SOME_HASH]) == node_hash(EMPTY_ROOT, SOME_HASH)
+
+
+def test_append_subtree_refuses_a_subtree_that_is_not_aligned():
+    tree = CompactRange()
+    tree.append(SOME_HASH)
+    with pytest.raises(ValueError, match="cannot start at leaf 1"):
+        tree.append_subtree(1, SOME_HASH)
+
+
+@given(st.integers(1, 300), st.data())
+def test_appending_perfect_subtrees_equals_appending_their_leaves_one_by_one(count, data):
+    hashes = hashes_of(count)
+    one_by_one, by_leaf = CompactRange(), {}
+    for value in hashes:
+        one_by_one.append(value, lambda lv, ix, h: by_leaf.setdefault((lv, ix), h))
+    in_blocks, by_block = CompactRange(), {}
+    while in_blocks.size < count:
+        size = in_blocks.size
+        fits = [lv for lv in range(9) if size % (1 << lv) == 0 and size + (1 << lv) <= count]
+        level = data.draw(st.sampled_from(fits), label="level")
+        block = hashes[size : size + (1 << level)]
+        in_blocks.append_subtree(
+            level, perfect_root(block), lambda lv, ix, h: by_block.setdefault((lv, ix), h)
+        )
+        assert in_blocks.root() == root_from_leaf_hashes(hashes[: in_blocks.size])
+    assert in_blocks == one_by_one
+    # the nodes completed by merging blocks are the same nodes, with the same hashes
+    assert by_block.items() <= by_leaf.items()
+
+
+@given(st.integers(1, 520))
+def test_the_node_sink_is_told_of_exactly_every_perfect_subtree_once(count):
+    hashes = hashes_of(count)
+    told: list[tuple[int, int, bytes]] = []
+    tree = CompactRange()
+    for value in hashes:
+        tree.append(value, lambda lv, ix, h: told.append((lv, ix, h)))
+    expected = {
+        (level, index) for level in range(1, count.bit_length()) for index in range(count >> level)
+    }
+    assert len(told) == len(expected)
+    assert {(level, index) for level, index, _ in told} == expected
+    for level, index, value in told:
+        assert value == perfect_root(hashes[index << level : (index + 1) << level])
+
+
+@given(st.integers(1, 600), st.data())
+def test_proof_ranges_cut_into_perfect_pieces_fold_to_the_ranges_roots(count, data):
+    hashes = hashes_of(count)
+    index = data.draw(st.integers(0, count - 1), label="index")
+    old = data.draw(st.integers(0, count), label="old size")
+    for ranges, proof in (
+        (inclusion_ranges(index, count), inclusion_proof(index, hashes)),
+        (consistency_ranges(old, count), consistency_proof(old, hashes)),
+    ):
+        roots = []
+        for lo, hi in ranges:
+            pieces = perfect_pieces(lo, hi)
+            covered = [(i << lv, (i + 1) << lv) for lv, i in pieces]
+            assert covered[0][0] == lo and covered[-1][1] == hi
+            assert all(a[1] == b[0] for a, b in zip(covered, covered[1:], strict=False))
+            assert [lv for lv, _ in pieces] == sorted((lv for lv, _ in pieces), reverse=True)
+            root = fold_right([perfect_root(hashes[a:b]) for a, b in covered])
+            assert root == _subtree_root(hashes, lo, hi)
+            roots.append(root)
+        assert roots == proof
