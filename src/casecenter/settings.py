@@ -399,3 +399,17 @@ LOGGING = {
         "django.security.csrf": {"filters": ["hide_portal_tokens"]},
     },
 }
+
+# The audit log (docs/audit-log.md). The origin names this log in its signed
+# checkpoints and is the name of its signing key: one per deployment, stable.
+# Set it to a name you own (e.g. "audit.police.example.gov.cn/casecenter").
+CASECENTER_AUDIT_ORIGIN = os.environ.get("CASECENTER_AUDIT_ORIGIN", "casecenter.local/audit")
+# Where each new signed checkpoint is pushed, outside the database: a list of
+# file:///folder, s3://bucket/prefix or https://witness.example/ URLs, separated by
+# spaces. Empty: none (the checkpoints stay in the database and with `audit checkpoint`).
+CASECENTER_AUDIT_WITNESSES = os.environ.get("CASECENTER_AUDIT_WITNESSES", "").split()
+# The sequencer: at most this many entries per batch, and this long asleep when idle.
+CASECENTER_AUDIT_BATCH = int(os.environ.get("CASECENTER_AUDIT_BATCH", "5000"))
+CASECENTER_AUDIT_INTERVAL_SECONDS = float(
+    os.environ.get("CASECENTER_AUDIT_INTERVAL_SECONDS", "0.2")
+)

@@ -298,7 +298,7 @@ def test_the_user_admin_unlocks_and_resets_mfa(admin_client, make_user):
     assert r.status_code == 302
     assert not mfa.is_enrolled(boss)
     assert audited("mfa.reset", boss).data["by"] == "admin"
-    action = AuditEntry.objects.filter(action="admin.action").order_by("-seq").first()
+    action = AuditEntry.objects.filter(action="admin.action").order_by("-id").first()
     assert action.data["action"] == "reset_mfa" and action.data["ids"] == [str(boss.pk)]
 
 

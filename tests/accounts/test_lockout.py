@@ -31,7 +31,7 @@ def fail_times(n: int, username: str = "lead", login=web_login, **extra) -> list
 
 
 def actions(name: str, **data) -> list[AuditEntry]:
-    entries = AuditEntry.objects.filter(action=name).order_by("seq")
+    entries = AuditEntry.objects.filter(action=name).order_by("id")
     return [e for e in entries if all(e.data.get(k) == v for k, v in data.items())]
 
 

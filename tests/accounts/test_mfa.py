@@ -42,7 +42,7 @@ def enrol(user) -> tuple[TOTPDevice, list[str]]:
 def actions(user, prefix: str = "mfa.") -> list[str]:
     return list(
         AuditEntry.objects.filter(action__startswith=prefix, object_id=str(user.pk))
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", flat=True)
     )
 
@@ -219,7 +219,7 @@ def test_wrong_codes_are_throttled_for_totp_and_recovery_codes(make_user, settin
     assert static_refused.value.code == "mfa.throttled"
     assert mfa.recovery_codes_left(boss) == 10
     failures = AuditEntry.objects.filter(action="mfa.verify_failed", object_id=str(boss.pk))
-    assert [e.data["throttled"] for e in failures.order_by("seq")] == [False, True, False, True]
+    assert [e.data["throttled"] for e in failures.order_by("id")] == [False, True, False, True]
 
 
 def test_an_optional_user_who_enrolled_must_verify_too(make_user):

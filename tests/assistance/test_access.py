@@ -93,7 +93,7 @@ def test_reading_a_request_is_audited_with_its_basis(ask, officers, people):
 
     assert view.may_answer and not view.may_close and not view.case_visible
     reads = AuditEntry.objects.filter(action="assistance.read", object_id=str(request.pk))
-    assert [(e.actor_id, e.data["basis"]) for e in reads.order_by("seq")] == [
+    assert [(e.actor_id, e.data["basis"]) for e in reads.order_by("id")] == [
         (people["tianye"].pk, "unit"),
         (officers["partner"].pk, "assigned"),
         (people["maqun"].pk, "commander"),

@@ -29,7 +29,7 @@ def officer(db):
 
 
 def audit_entries():
-    return list(AuditEntry.objects.filter(action="calendar.load_notice").order_by("seq"))
+    return list(AuditEntry.objects.filter(action="calendar.load_notice").order_by("id"))
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ def test_assigned_officer_reads_personal_data_and_the_read_is_audited(make_case,
     services.add_party(officers["lead"], case, role="suspect", name="王五", id_number=valid_id())
     file = selectors.read_case_file(officers["partner"], case)
     assert file.basis == "assigned" and [p.person.name for p in file.parties] == ["王五"]
-    entry = AuditEntry.objects.filter(action="case.read_personal").latest("seq")
+    entry = AuditEntry.objects.filter(action="case.read_personal").latest("id")
     assert entry.actor_id == officers["partner"].pk and entry.object_id == str(case.pk)
     assert entry.data["people"] == [file.parties[0].person_id]
 

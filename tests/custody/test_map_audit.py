@@ -32,7 +32,7 @@ def two_in_area(center, suspect, bring_in, device_events, make_case):
 
 def _entries(user):
     return list(
-        AuditEntry.objects.filter(action="custody.map_viewed", actor_id=user.pk).order_by("seq")
+        AuditEntry.objects.filter(action="custody.map_viewed", actor_id=user.pk).order_by("id")
     )
 
 

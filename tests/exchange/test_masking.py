@@ -60,7 +60,7 @@ def test_a_reveal_needs_a_purpose_and_writes_one_audit_entry(api, sent, full_id,
     assert post(client, url, {"field": "id_number", "purpose": "   "}).status_code in (400, 422)
     shown = post(client, url, {"field": "id_number", "purpose": "核对起诉书被告人身份"})
     assert shown.status_code == 200 and shown.json() == {"field": "id_number", "value": full_id}
-    entries = AuditEntry.objects.filter(action="exchange.reveal_person").order_by("seq")
+    entries = AuditEntry.objects.filter(action="exchange.reveal_person").order_by("id")
     assert entries.count() == before + 1
     entry = entries.last()
     assert entry.actor_id == partners["prosecutor"].pk

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 
+from casecenter.audit.sequencer import integrate_all
 from casecenter.audit.verify import verify_log
 from casecenter.errors import Conflict
 from casecenter.meetings import services
@@ -60,6 +61,7 @@ def test_two_lawyers_asking_for_one_detainee_at_once_get_one_booking(
     assert len(done) == 1 and refused(raised) == ["booking.detainee_busy"]
     assert Booking.objects.count() == 1
     assert Deadline.objects.filter(rule_id="lawyer.meeting").count() == 1
+    integrate_all()
     assert verify_log().ok
 
 
@@ -94,4 +96,5 @@ def test_two_staff_confirming_two_meetings_into_one_room_at_once_place_one(
     states = sorted(Booking.objects.values_list("state", flat=True))
     assert states == [BookingState.CONFIRMED, BookingState.REQUESTED]
     assert Deadline.objects.filter(state="met").count() == 1
+    integrate_all()
     assert verify_log().ok

@@ -30,6 +30,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from casecenter.audit.models import AuditEntry
+from casecenter.audit.sequencer import integrate_all
 from casecenter.audit.verify import verify_log
 from casecenter.errors import Conflict, InvalidInput
 from casecenter.property import services
@@ -87,6 +88,7 @@ def refusal_codes(raised: list[BaseException]) -> list[str]:
 
 
 def assert_log_verifies() -> None:
+    integrate_all()
     report = verify_log()
     assert report.ok, report.problem
 

@@ -39,7 +39,7 @@ def test_an_items_clocks_name_the_owner_masked_without_need_to_know(api, owned, 
     body = api("custodian").get(f"/api/property/items/{item.pk}").json()
     assert body["owner"] == "王**" and body["owner_masked"] is True
     assert [c["person"] for c in body["clocks"]] == ["王**"]
-    entry = AuditEntry.objects.filter(action="property.read_item").order_by("seq").last()
+    entry = AuditEntry.objects.filter(action="property.read_item").order_by("id").last()
     assert AuditEntry.objects.filter(action="property.read_item").count() == before + 1
     assert entry.actor_id == custodian.pk
     assert entry.data["clocks"] == [c["id"] for c in body["clocks"]]
@@ -49,7 +49,7 @@ def test_an_items_clocks_name_the_owner_in_full_to_its_officers_audited(api, own
     item = owned()
     body = api("lead").get(f"/api/property/items/{item.pk}").json()
     assert body["owner"] == OWNER and [c["person"] for c in body["clocks"]] == [OWNER]
-    entry = AuditEntry.objects.filter(action="property.read_owner").order_by("seq").last()
+    entry = AuditEntry.objects.filter(action="property.read_owner").order_by("id").last()
     assert entry.actor_id == officers["lead"].pk and entry.data["basis"] == "assigned"
     assert entry.data["people"] == [item.owner.person_id]
     assert entry.data["clocks"] == [c["id"] for c in body["clocks"]]

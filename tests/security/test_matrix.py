@@ -87,6 +87,10 @@ API_RULES: dict[str, Rule] = {
         ALL, query={"start": "2026-01-05T10:00:00+08:00", "length": 3, "unit": "day"}
     ),
     "POST /api/law/id-number": WRITE,
+    # --- the audit log: proofs and checkpoints for its auditors (every read audited)
+    "GET /api/audit/entries/{seq}/proof": read(frozenset({"admin"}), audited=True),
+    "GET /api/audit/checkpoint": read(frozenset({"admin"}), audited=True),
+    "GET /api/audit/keys": read(frozenset({"admin"}), audited=True),
     # --- incidents and cases
     "GET /api/incidents": read(ALL),
     "GET /api/incidents/{incident_id}": read(STATION, audited=True),

@@ -20,7 +20,7 @@ def test_the_review_page_writes_one_entry_per_page_read(client, detention, offic
     client.force_login(officers["manager"])
     assert client.get("/deadlines/").status_code == 200
     client.get("/deadlines/?page=1")
-    entries = AuditEntry.objects.filter(action="supervision.deadlines_read").order_by("seq")
+    entries = AuditEntry.objects.filter(action="supervision.deadlines_read").order_by("id")
     assert [e.reason for e in entries] == ["page", "page"]
     assert entries[0].data["deadlines"] and entries[0].actor_id == officers["manager"].pk
 

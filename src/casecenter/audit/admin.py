@@ -18,13 +18,14 @@ from casecenter.audit.models import AuditEntry
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("seq", "at", "actor_name", "action", "object_type", "object_id")
+    list_display = ("id", "seq", "at", "actor_name", "action", "object_type", "object_id")
     search_fields = ("=object_id", "=actor_name", "=action")
-    ordering = ("-seq",)
+    ordering = ("-id",)
     # No list_filter or date_hierarchy: their DISTINCT queries scan the whole log,
     # and so would a COUNT(*) on every page.
     show_full_result_count = False
     fields = (
+        "id",
         "seq",
         "at_utc",
         "actor_id",
@@ -34,8 +35,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "object_id",
         "reason",
         "data",
+        "leaf",
         "leaf_hash_hex",
-        "tree_root_hex",
     )
     readonly_fields = fields
 
@@ -46,10 +47,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     @admin.display(description="leaf hash")
     def leaf_hash_hex(self, entry: AuditEntry) -> str:
         return bytes(entry.leaf_hash).hex()
-
-    @admin.display(description="tree root")
-    def tree_root_hex(self, entry: AuditEntry) -> str:
-        return bytes(entry.tree_root).hex()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -25,16 +25,21 @@ transparency-dev/merkle's test vectors.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "CompactRange",
     "consistency_proof",
+    "consistency_ranges",
+    "fold_right",
+    "inclusion_ranges",
+    "perfect_pieces",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "perfect_root",
     "root_from_leaf_hashes",
     "root_hash",
     "verify_consistency",
@@ -88,6 +93,25 @@ def root_hash(leaves: list[bytes]) -> bytes:
     return root_from_leaf_hashes([leaf_hash(data) for data in leaves])
 
 
+#: ``on_node(level, index, hash)``: told of each inner node an append completes.
+NodeSink = Callable[[int, int, bytes], None]
+
+
+def perfect_root(hashes: Sequence[bytes]) -> bytes:
+    """The root of a perfect subtree from its 2**k leaf (or node) hashes, level by level."""
+    level = list(hashes)
+    if not level or len(level) & (len(level) - 1):
+        raise ValueError(f"a perfect subtree has a power of two of leaves, not {len(level)}")
+    sha256 = hashlib.sha256
+    while len(level) > 1:
+        pairs = iter(level)
+        level = [
+            sha256(_NODE_PREFIX + left + right).digest()
+            for left, right in zip(pairs, pairs, strict=False)
+        ]
+    return level[0]
+
+
 def _check_hash(value: bytes, what: str) -> None:
     if not isinstance(value, bytes) or len(value) != HASH_SIZE:
         raise ValueError(f"{what} must be {HASH_SIZE} bytes")
@@ -131,16 +155,34 @@ class CompactRange:
         """The perfect subtrees' roots, leftmost (largest) first."""
         return tuple(self._hashes)
 
-    def append(self, leaf_hash: bytes) -> None:
-        """Append one leaf, given by its leaf hash (not its raw data)."""
+    def append(self, leaf_hash: bytes, on_node: NodeSink | None = None) -> None:
+        """Append one leaf, given by its leaf hash (not its raw data).
+
+        ``on_node(level, index, hash)`` is told of every inner node the append
+        completes (the perfect subtree of height ``level`` number ``index``).
+        """
         _check_hash(leaf_hash, "a leaf hash")
-        node = leaf_hash
-        size = self._size
-        while size & 1:
+        self.append_subtree(0, leaf_hash, on_node)
+
+    def append_subtree(self, level: int, root: bytes, on_node: NodeSink | None = None) -> None:
+        """Append a whole perfect subtree of height ``level`` given by its root.
+
+        The tree's size must be a multiple of ``2**level`` (the subtree is
+        aligned). Merges it with the trailing subtrees of the same height, as
+        appending its leaves one by one would.
+        """
+        width = 1 << level
+        if self._size % width:
+            raise ValueError(f"a subtree of height {level} cannot start at leaf {self._size}")
+        start, node = self._size, root
+        while start & (1 << level):
+            start -= 1 << level
             node = node_hash(self._hashes.pop(), node)
-            size >>= 1
+            level += 1
+            if on_node is not None:
+                on_node(level, start >> level, node)
         self._hashes.append(node)
-        self._size += 1
+        self._size += width
 
     def root(self) -> bytes:
         """The Merkle Tree Hash of all leaves appended so far."""
@@ -175,26 +217,32 @@ class CompactRange:
         return f"CompactRange(size={self._size}, root={self.root().hex()})"
 
 
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges ``[lo, hi)`` whose roots make up leaf ``index``'s audit path, bottom-up."""
+    if not 0 <= index < size:
+        raise IndexError(f"leaf {index} is not in a tree of {size} leaves")
+    ranges: list[tuple[int, int]] = []
+    lo, hi = 0, size
+    while hi - lo > 1:
+        mid = lo + _split(hi - lo)
+        if index < mid:
+            ranges.append((mid, hi))
+            hi = mid
+        else:
+            ranges.append((lo, mid))
+            lo = mid
+    ranges.reverse()
+    return ranges
+
+
 def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     """The audit path (RFC 6962 §2.1.1) of leaf ``index`` in the tree of ``leaf_hashes``.
 
     The siblings of the path from the leaf to the root, bottom-up; O(n) hashing.
     """
-    size = len(leaf_hashes)
-    if not 0 <= index < size:
-        raise IndexError(f"leaf {index} is not in a tree of {size} leaves")
-    path: list[bytes] = []
-    lo, hi = 0, size
-    while hi - lo > 1:
-        mid = lo + _split(hi - lo)
-        if index < mid:
-            path.append(_subtree_root(leaf_hashes, mid, hi))
-            hi = mid
-        else:
-            path.append(_subtree_root(leaf_hashes, lo, mid))
-            lo = mid
-    path.reverse()
-    return path
+    return [
+        _subtree_root(leaf_hashes, lo, hi) for lo, hi in inclusion_ranges(index, len(leaf_hashes))
+    ]
 
 
 def verify_inclusion(
@@ -228,33 +276,65 @@ def verify_inclusion(
     return sn == 0 and node == root
 
 
-def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
-    """The proof (RFC 6962 §2.1.2) that the first ``old_size`` leaves are a prefix of the tree.
-
-    Empty when ``old_size`` is 0 or the whole tree; O(n) hashing.
-    """
-    size = len(leaf_hashes)
+def consistency_ranges(old_size: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose roots make up the proof that ``old_size`` is a prefix of ``size``."""
     if not 0 <= old_size <= size:
         raise ValueError(f"cannot prove a tree of {old_size} leaves is a prefix of {size}")
     if old_size in (0, size):
         return []
-    proof: list[bytes] = []
+    ranges: list[tuple[int, int]] = []
     lo, hi, m = 0, size, old_size
     old_is_whole_subtree = True  # the old tree is a subtree of this one (SUBPROOF's b)
     while m != hi - lo:
         mid = lo + _split(hi - lo)
         if m <= mid - lo:
-            proof.append(_subtree_root(leaf_hashes, mid, hi))
+            ranges.append((mid, hi))
             hi = mid
         else:
-            proof.append(_subtree_root(leaf_hashes, lo, mid))
+            ranges.append((lo, mid))
             m -= mid - lo
             lo = mid
             old_is_whole_subtree = False
     if not old_is_whole_subtree:
-        proof.append(_subtree_root(leaf_hashes, lo, hi))
-    proof.reverse()
-    return proof
+        ranges.append((lo, hi))
+    ranges.reverse()
+    return ranges
+
+
+def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
+    """The proof (RFC 6962 §2.1.2) that the first ``old_size`` leaves are a prefix of the tree.
+
+    Empty when ``old_size`` is 0 or the whole tree; O(n) hashing.
+    """
+    return [
+        _subtree_root(leaf_hashes, lo, hi)
+        for lo, hi in consistency_ranges(old_size, len(leaf_hashes))
+    ]
+
+
+def perfect_pieces(lo: int, hi: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` as aligned perfect subtrees ``(level, index)``, left to right.
+
+    Every range a proof names starts at a multiple of a power of two at least
+    as large as itself, so its pieces shrink from left to right and its root is
+    their right fold, as a compact range's is.
+    """
+    pieces: list[tuple[int, int]] = []
+    while lo < hi:
+        level = (hi - lo).bit_length() - 1
+        while lo % (1 << level):
+            level -= 1
+        pieces.append((level, lo >> level))
+        lo += 1 << level
+    return pieces
+
+
+def fold_right(roots: Sequence[bytes]) -> bytes:
+    """The root of adjacent subtrees that shrink from left to right."""
+    node = roots[-1]
+    for left in reversed(roots[:-1]):
+        node = node_hash(left, node)
+    return node
 
 
 def verify_consistency(

@@ -1,75 +1,151 @@
-"""The audit log (审计日志): an append-only list of entries chained in a Merkle tree.
+"""The audit log (审计日志): a transparency log of everything done to the case data.
 
-Every service write and every read of personal data appends one
-:class:`AuditEntry` through :func:`casecenter.audit.services.record`. Entries
-are never changed or deleted — database triggers refuse it (migration 0002) —
-and each one carries the RFC 6962 root of the tree of all entries up to and
-including itself, so ``casecenter audit verify`` can find the first entry that
-was altered, removed or forged behind the application's back.
+Built the way certificate-transparency logs are (RFC 6962/9162; Trillian,
+Tessera): a queue, a sequencer, a signer.
+
+* :class:`AuditEntry` — one thing someone did. A service writes it through
+  :func:`casecenter.audit.services.record` in its own transaction, without any
+  global lock: the row holds the entry's canonical bytes (``leaf``) and their
+  leaf hash, and waits with ``seq = NULL``.
+* The sequencer (:mod:`casecenter.audit.sequencer`) takes waiting entries in
+  batches, gives each its ``seq``, extends the Merkle tree (:class:`AuditHead`
+  with :class:`AuditNode` for proofs) and signs a checkpoint
+  (:class:`AuditCheckpoint`) with the log's key (:class:`LogKey`).
+
+Entries are never changed or deleted — database triggers refuse it (see
+:mod:`casecenter.audit.triggers`); the only change they allow is the
+sequencer's, giving a waiting entry its place.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import gettext_lazy as _
 
 from casecenter.audit.merkle import EMPTY_ROOT, HASH_SIZE
+from casecenter.privacy.fields import EncryptedTextField
+
+#: The PostgreSQL function that reads a leaf's time. A text-to-timestamptz cast
+#: is only STABLE (it may depend on the session's time zone and date style), so
+#: a generated column cannot use it directly; the leaf's time is always
+#: ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` — ISO 8601 with an explicit zone — which
+#: reads the same under any setting, so the wrapper may be IMMUTABLE.
+POSTGRES_AT_FUNCTION = "audit_leaf_at"
+POSTGRES_AT_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION {POSTGRES_AT_FUNCTION}(leaf text) RETURNS timestamptz
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ((leaf::jsonb ->> 'at')::timestamptz)
+"""
+
+
+class LeafValue(models.Func):
+    """One field of the stored leaf, as the database reads it (a generated column).
+
+    ``kind`` is ``text``, ``bigint``, ``json`` or ``at``. The key is a fixed
+    identifier written into the SQL (a generated column's expression cannot
+    take parameters).
+    """
+
+    KINDS = ("text", "bigint", "json", "at")
+
+    def __init__(self, key: str, kind: str = "text", **extra: Any) -> None:
+        if kind not in self.KINDS or not key.replace("_", "").isalnum():
+            raise ValueError(f"bad leaf value {key!r} of kind {kind!r}")
+        self.key, self.kind = key, kind
+        super().__init__(models.F("leaf"), **extra)
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        leaf, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            sql = {
+                "text": f"(({leaf})::jsonb ->> '{self.key}')",
+                "bigint": f"((({leaf})::jsonb ->> '{self.key}'))::bigint",
+                "json": f"(({leaf})::jsonb -> '{self.key}')",
+                "at": f"{POSTGRES_AT_FUNCTION}({leaf})",
+            }[self.kind]
+        elif connection.vendor == "sqlite":
+            value = f"json_extract({leaf}, '$.{self.key}')"
+            # Django keeps SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
+            sql = f"replace(replace({value}, 'T', ' '), 'Z', '')" if self.kind == "at" else value
+        else:  # pragma: no cover - only the two engines are supported
+            raise NotImplementedError(f"no audit leaf columns for {connection.vendor}")
+        return sql, list(params)
+
+
+def _from_leaf(
+    key: str, kind: str, output: models.Field[Any, Any], verbose_name: str
+) -> models.GeneratedField:
+    return models.GeneratedField(
+        expression=LeafValue(key, kind),
+        output_field=output,
+        db_persist=True,
+        verbose_name=verbose_name,
+    )
 
 
 class AuditEntry(models.Model):
     """One thing someone did: who, what, to which object, when and why (审计条目).
 
-    ``seq`` is the entry's position in the log and its primary key: 0-based and
-    contiguous, so a missing row is a gap anyone can see. ``actor_id`` is a
-    plain number, not a foreign key, because the log must outlive the accounts
-    it names; ``actor_name`` keeps the name the actor had at the time.
-    ``object_type``/``object_id`` name the object (``cases.case``, ``"42"``)
-    the same way for every model, again without a foreign key.
+    ``leaf`` is the entry: its canonical JSON (:mod:`casecenter.audit.canonical`),
+    exactly the bytes its Merkle leaf commits to, and ``leaf_hash`` their RFC
+    6962 leaf hash. The other columns — ``at``, ``actor_id``, ``actor_name``,
+    ``action``, ``object_type``/``object_id``, ``reason``, ``data`` — are
+    generated by the database from the leaf and stored for queries and
+    indexes: nobody can write them, so they can never say something the leaf
+    (and the tree) does not.
 
-    ``leaf_hash`` is the RFC 6962 leaf hash of the entry's canonical bytes
-    (:mod:`casecenter.audit.canonical`); ``tree_root`` is the root of the tree
-    of entries ``0..seq`` — the tree head right after this entry was appended,
-    which a later issue signs and serves proofs against.
+    ``id`` orders the queue; ``seq`` is the entry's position in the log, given
+    by the sequencer after the writer committed: ``NULL`` while it waits, then
+    0, 1, 2 … with no gaps and no repeats.
     """
 
-    seq = models.BigIntegerField(_("sequence number"), primary_key=True)
-    at = models.DateTimeField(_("at"))
-    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
-    actor_name = models.CharField(_("actor"), max_length=150)
-    action = models.CharField(_("action"), max_length=100)
-    object_type = models.CharField(_("object type"), max_length=100, blank=True)
-    object_id = models.CharField(_("object id"), max_length=100, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
+    id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField(_("sequence number"), null=True, blank=True, unique=True)
+    leaf = models.TextField(_("leaf"))
     leaf_hash = models.BinaryField(_("leaf hash"), max_length=HASH_SIZE)
-    tree_root = models.BinaryField(_("tree root"), max_length=HASH_SIZE)
+
+    at = _from_leaf("at", "at", models.DateTimeField(), _("at"))
+    actor_id = _from_leaf("actor_id", "bigint", models.BigIntegerField(null=True), _("actor id"))
+    actor_name = _from_leaf("actor_name", "text", models.TextField(), _("actor"))
+    action = _from_leaf("action", "text", models.TextField(), _("action"))
+    object_type = _from_leaf("object_type", "text", models.TextField(), _("object type"))
+    object_id = _from_leaf("object_id", "text", models.TextField(), _("object id"))
+    reason = _from_leaf("reason", "text", models.TextField(), _("reason"))
+    data = _from_leaf("data", "json", models.JSONField(), _("data"))
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         indexes = [
-            models.Index(fields=["object_type", "object_id"], name="audit_entry_object"),
-            models.Index(fields=["actor_id"], name="audit_entry_actor"),
+            models.Index(fields=["object_type", "object_id"], name="audit_entry_by_object"),
+            models.Index(fields=["actor_id", "action"], name="audit_entry_by_actor"),
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_queue"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(seq__gte=0), name="audit_entry_seq_gte_0"),
         ]
 
     def __str__(self) -> str:
+        place = f"#{self.seq}" if self.seq is not None else f"(queued {self.id})"
         target = f" {self.object_type}:{self.object_id}" if self.object_type else ""
-        return f"#{self.seq} {self.action}{target}"
+        return f"{place} {self.action}{target}"
 
 
 class AuditHead(models.Model):
-    """The current head of the log: its size, frontier and root (审计日志头), one row.
+    """The tree as the sequencer last left it: size, frontier, root (审计日志头), one row.
 
-    Every append locks this row (``SELECT … FOR UPDATE``), so appends from any
-    number of processes are serialised and ``seq`` can neither repeat nor skip.
-    ``frontier`` is the :class:`~casecenter.audit.merkle.CompactRange` of the
-    tree as hex strings, so an append costs O(log n) and never reads old
-    entries. The row is created by migration 0003 and re-created by
-    :func:`~casecenter.audit.services.record` if it is missing from an empty log.
+    Only the sequencer writes it, and it locks the row for its whole batch, so
+    one sequencer integrates at a time however many run. ``frontier`` is the
+    :class:`~casecenter.audit.merkle.CompactRange` of the tree as hex strings:
+    extending the tree never reads old entries. ``checkpoint`` is the latest
+    signed checkpoint (a C2SP signed note), the one handed out.
     """
 
     SINGLETON_PK = 1
@@ -78,6 +154,7 @@ class AuditHead(models.Model):
     size = models.BigIntegerField(_("size"), default=0)
     frontier = models.JSONField(_("frontier"), default=list, blank=True)
     root = models.BinaryField(_("root"), max_length=HASH_SIZE, default=EMPTY_ROOT)
+    checkpoint = models.TextField(_("latest signed checkpoint"), blank=True)
 
     class Meta:
         verbose_name = _("audit head")
@@ -87,3 +164,81 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head: {self.size} entries, root {bytes(self.root).hex()}"
+
+
+class AuditNode(models.Model):
+    """The root of one perfect subtree of the log, kept for proofs (审计树节点).
+
+    The subtree of height ``level`` number ``index`` covers the entries
+    ``index·2^level … (index+1)·2^level − 1``. The sequencer keeps those of
+    height :data:`~casecenter.audit.sequencer.NODE_LEVEL` and up (one row per
+    128 entries); a proof reads O(log n) of them plus at most two blocks of
+    leaf hashes. Derived data: ``audit verify`` rebuilds and compares them.
+    """
+
+    level = models.PositiveSmallIntegerField(_("level"))
+    index = models.BigIntegerField(_("index"))
+    hash = models.BinaryField(_("hash"), max_length=HASH_SIZE)
+
+    class Meta:
+        verbose_name = _("audit tree node")
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="audit_node_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed tree head: the log's size and root at a moment, signed (审计检查点).
+
+    ``note`` is the checkpoint exactly as signed and handed out: a C2SP
+    tlog-checkpoint body (origin, size, base64 root, a ``time`` extension line)
+    followed by the log key's Ed25519 signature line.
+    """
+
+    size = models.BigIntegerField(_("size"), primary_key=True)
+    root = models.BinaryField(_("root"), max_length=HASH_SIZE)
+    made_at = models.DateTimeField(_("made at"))
+    key_id = models.CharField(_("signing key"), max_length=8)
+    note = models.TextField(_("signed note"))
+
+    class Meta:
+        ordering = ["size"]
+        verbose_name = _("audit checkpoint")
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size}"
+
+
+class LogKey(models.Model):
+    """The platform's Ed25519 key that signs the log's checkpoints (日志签名密钥).
+
+    ``name`` is the signed-note key name (the log's origin) and ``key_hash`` the
+    four-byte key id of the note format, in hex. The private key is encrypted
+    with the field keys. Rotation retires the key in use — a retired key still
+    verifies every checkpoint it signed — and makes a new one.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    key_hash = models.CharField(_("key hash"), max_length=8)
+    public_key = models.CharField(_("public key"), max_length=64)  # base64 of 32 raw bytes
+    private_key = EncryptedTextField(context="audit.log_key.private")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("log signing key")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "key_hash"], name="audit_log_key_unique"),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(retired_at__isnull=True),
+                name="audit_one_active_log_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}+{self.key_hash}"

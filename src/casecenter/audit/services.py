@@ -1,4 +1,4 @@
-"""Append to the audit log inside the caller's transaction.
+"""Write to the audit log inside the caller's transaction.
 
 Every service that changes something, and every selector that reads personal
 data, calls :func:`record` in the same transaction as its own work, so the
@@ -15,11 +15,16 @@ from django.db.models import Model
 from django.utils import timezone
 
 from casecenter.audit.canonical import check_text, leaf_data, normalise_data
-from casecenter.audit.merkle import EMPTY_ROOT, CompactRange, leaf_hash
-from casecenter.audit.models import AuditEntry, AuditHead
+from casecenter.audit.merkle import leaf_hash
+from casecenter.audit.models import AuditEntry
 
 #: The ``actor_name`` of entries written by the system itself (``actor=None``).
 SYSTEM_ACTOR_NAME = "system"
+
+#: Length limits of an entry's text fields (the actor's name is cut, the rest refused).
+MAX_ACTION = 100
+MAX_ACTOR_NAME = 150
+MAX_OBJECT_ID = 100
 
 
 def record(
@@ -30,26 +35,27 @@ def record(
     reason: str = "",
     data: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry: ``actor`` did ``action`` to ``target`` because of ``reason``.
+    """Write one entry: ``actor`` did ``action`` to ``target`` because of ``reason``.
 
     ``actor`` is a user (its ``pk`` and ``str()`` are kept) or ``None`` for the
     system; ``target`` is any saved model instance or ``None``; ``data`` holds
     the facts worth keeping (a JSON object, see
     :func:`~casecenter.audit.canonical.normalise_data`). Must run inside the
-    caller's ``transaction.atomic()``.
+    caller's ``transaction.atomic()``: the entry commits or rolls back with
+    the work it describes.
 
-    The append locks the :class:`AuditHead` row until the caller commits, so
-    concurrent appends queue there and ``seq`` never repeats or skips; on SQLite
-    the IMMEDIATE transaction already holds the database's write lock. Call it
-    as the last write of the transaction to keep that lock short, and always
-    *after* locking your own rows, never before, so two services cannot deadlock.
+    One INSERT, no lock: the entry is queued with its canonical bytes and leaf
+    hash, and the sequencer (:mod:`casecenter.audit.sequencer`) gives it its
+    place in the log once the caller has committed — within a second while
+    the worker runs. Until then ``seq`` is ``None``; the entry is already
+    visible to queries (by actor, object, action) like any other row.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must be called inside the service's transaction")
 
     action = check_text(action, "the audit action")
-    if not 0 < len(action) <= _max_length("action"):
-        raise ValueError(f"an audit action must have 1 to 100 characters, not {action!r}")
+    if not 0 < len(action) <= MAX_ACTION:
+        raise ValueError(f"an audit action must have 1 to {MAX_ACTION} characters, not {action!r}")
     reason = check_text(reason or "", "the audit reason")
     payload = normalise_data({} if data is None else data)
     if not isinstance(payload, dict):
@@ -59,7 +65,7 @@ def record(
         actor_id, actor_name = None, SYSTEM_ACTOR_NAME
     else:
         actor_id = actor.pk
-        actor_name = check_text(str(actor), "the actor's name")[: _max_length("actor_name")]
+        actor_name = check_text(str(actor), "the actor's name")[:MAX_ACTOR_NAME]
 
     if target is None:
         object_type = object_id = ""
@@ -68,59 +74,17 @@ def record(
             raise ValueError("cannot audit an unsaved object")
         object_type = target._meta.label_lower
         object_id = check_text(str(target.pk), "the object id")
-        if len(object_id) > _max_length("object_id"):
+        if len(object_id) > MAX_OBJECT_ID:
             raise ValueError(f"cannot audit an object whose id is this long: {object_id!r}")
 
-    head = _lock_head()
-    tree = CompactRange.from_hex(head.size, head.frontier)
-    fields: dict[str, Any] = {
-        "seq": tree.size,
-        "at": timezone.now(),  # taken under the lock, so time follows seq
-        "actor_id": actor_id,
-        "actor_name": actor_name,
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "reason": reason,
-        "data": payload,
-    }
-    leaf = leaf_hash(leaf_data(**fields))
-    tree.append(leaf)
-    root = tree.root()
-    entry = AuditEntry.objects.create(**fields, leaf_hash=leaf, tree_root=root)
-
-    head.size = tree.size
-    head.frontier = tree.to_hex()
-    head.root = root
-    head.save(update_fields=["size", "frontier", "root"])
-    return entry
-
-
-def _max_length(field: str) -> int:
-    length = AuditEntry._meta.get_field(field).max_length
-    assert length is not None
-    return length
-
-
-def _lock_head() -> AuditHead:
-    """The head row, locked for this transaction; created if it is missing.
-
-    Migration 0003 creates the row; it is missing only after a flush (tests)
-    or tampering. Concurrent appenders may all find it missing: each tries to
-    insert it, the database makes the others wait on the primary key and
-    ``get_or_create`` then reads the winner's row. Only once the row is locked
-    do we check it: an empty head over existing entries would fork the tree,
-    so we refuse instead.
-    """
-    head = AuditHead.objects.select_for_update().filter(pk=AuditHead.SINGLETON_PK).first()
-    if head is not None:
-        return head
-    AuditHead.objects.get_or_create(
-        pk=AuditHead.SINGLETON_PK, defaults={"size": 0, "frontier": [], "root": EMPTY_ROOT}
+    leaf = leaf_data(
+        at=timezone.now(),
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        reason=reason,
+        data=payload,
     )
-    head = AuditHead.objects.select_for_update().get(pk=AuditHead.SINGLETON_PK)
-    if head.size == 0 and AuditEntry.objects.exists():
-        raise RuntimeError(
-            "the audit head is missing but the log has entries; run `casecenter audit verify`"
-        )
-    return head
+    return AuditEntry.objects.create(leaf=leaf.decode("utf-8"), leaf_hash=leaf_hash(leaf))

@@ -1,5 +1,10 @@
 """Database triggers that make the audit entry table append-only.
 
+One change is allowed: the sequencer's, giving a waiting entry its place —
+``seq`` from ``NULL`` to a number, with the leaf, its hash and the id
+unchanged (the other columns are generated from the leaf). Nothing else: no
+edit, no renumbering, no deletion.
+
 The Merkle tree makes tampering *evident*; these triggers make the ordinary
 mistakes *impossible*: an ORM ``update()``, a stray ``DELETE`` in a shell, a
 cascade. A database administrator can still drop or disable them (that is what
@@ -32,11 +37,21 @@ POSTGRES_FUNCTION = "audit_entry_refuse_change"
 POSTGRES_TRIGGER = "audit_entry_append_only"
 
 
+#: The only UPDATE the guard lets through, in SQL both engines understand.
+_SEQUENCING = (
+    "OLD.seq IS NULL AND NEW.seq IS NOT NULL AND NEW.id = OLD.id "
+    "AND NEW.leaf = OLD.leaf AND NEW.leaf_hash = OLD.leaf_hash"
+)
+
+
 def _sqlite_install(table: str) -> list[str]:
+    no_update, no_delete = SQLITE_TRIGGERS
     return [
-        f"""CREATE TRIGGER IF NOT EXISTS {name} BEFORE {event} ON "{table}"
-            BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"""
-        for name, event in zip(SQLITE_TRIGGERS, ("UPDATE", "DELETE"), strict=True)
+        f"""CREATE TRIGGER IF NOT EXISTS {no_update} BEFORE UPDATE ON "{table}"
+            WHEN NOT ({_SEQUENCING})
+            BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {no_delete} BEFORE DELETE ON "{table}"
+            BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
     ]
 
 
@@ -45,6 +60,9 @@ def _postgres_install(table: str) -> list[str]:
         f"""CREATE OR REPLACE FUNCTION {POSTGRES_FUNCTION}() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
+                IF TG_OP = 'UPDATE' AND {_SEQUENCING} THEN
+                    RETURN NEW;
+                END IF;
                 RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
             END
             $$""",

@@ -157,7 +157,7 @@ def reads_under(grant: AccessGrant) -> QuerySet[AuditEntry]:
         data__basis="break_glass",
         at__gte=grant.granted_at,
         at__lte=grant.expires_at,
-    ).order_by("seq")
+    ).order_by("id")
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.urls import NoReverseMatch, reverse
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         exercise = count_exercise(create=True)  # opened again after a newcomer signed off
         if exercise is not None:
             self._print_property(exercise)
+        witnesses = self._audit_log()
         self._print_logins()
         if options["no_serve"]:
             return
@@ -64,7 +66,11 @@ class Command(BaseCommand):
         local = host in ("", "0.0.0.0")  # noqa: S104 - a listen address, read not bound
         url = f"http://{'127.0.0.1' if local else host}:{port}"
         # the worker sends the parties' notifications: their links point at this server
-        env = {**os.environ, "CASECENTER_PUBLIC_URL": os.environ.get("CASECENTER_PUBLIC_URL", url)}
+        env = {
+            **os.environ,
+            "CASECENTER_PUBLIC_URL": os.environ.get("CASECENTER_PUBLIC_URL", url),
+            "CASECENTER_AUDIT_WITNESSES": " ".join(witnesses),
+        }
         worker = subprocess.Popen([sys.executable, "-m", "casecenter.cli", "worker"], env=env)
         self.stdout.write(f"Worker started (pid {worker.pid}).")
         # the custody area's devices (wristbands, badges, cameras) over the HTTP path
@@ -87,6 +93,27 @@ class Command(BaseCommand):
             for child in (simulator, worker):
                 child.terminate()
                 child.wait(10)
+
+    def _audit_log(self) -> list[str]:
+        """Sequence the demo's audit entries and sign a head; the witness folder beside the data.
+
+        Unless ``CASECENTER_AUDIT_WITNESSES`` says otherwise, the demo's checkpoints
+        go to ``<data folder>-witness/`` — what a second machine or another
+        organisation would keep in production (docs/audit-log.md).
+        """
+        from casecenter.audit import sequencer
+
+        witnesses = list(settings.CASECENTER_AUDIT_WITNESSES)
+        if not witnesses:
+            data = settings.CASECENTER_DATA_DIR
+            witnesses = [data.with_name(data.name + "-witness").as_uri()]
+        placed = sequencer.integrate_all(witnesses=witnesses)
+        self.stdout.write(
+            f"Audit log: {placed} new entries sequenced and signed; its checkpoints are "
+            f"witnessed in {' '.join(witnesses)} "
+            "(casecenter audit verify --checkpoint <that folder>/checkpoint)."
+        )
+        return witnesses
 
     def _progress(self, done: int, total: int) -> None:
         percent = 100 * done // total

@@ -1,9 +1,15 @@
-"""``casecenter worker``: clocks → alerts, escalations, outbox relay, forever."""
+"""``casecenter worker``: clocks → alerts, escalations, outbox relay, forever.
+
+The audit log's sequencer runs beside the rounds in a thread of its own (its
+own database connection), so a long sweep never delays integrating audit
+entries; ``--no-sequencer`` leaves that to ``casecenter audit sequence``.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 
 from django.core.management.base import BaseCommand
@@ -22,11 +28,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval", type=float, default=1.0, help="seconds between rounds (default 1)"
         )
+        parser.add_argument(
+            "--no-sequencer",
+            action="store_true",
+            help="do not integrate audit entries here (run `casecenter audit sequence`)",
+        )
 
     def handle(self, *args, **options):
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         interval = max(0.05, min(options["interval"], 60.0))
+        sequencer_stop = threading.Event()
+        if not options["once"] and not options["no_sequencer"]:
+            from casecenter.audit import sequencer, witness
+
+            witness.folders()  # a bad witness setting stops the worker here, not later
+            sequencer.start_thread(sequencer_stop)
+        try:
+            self._rounds(options, stopping, interval)
+        finally:
+            sequencer_stop.set()
+
+    def _rounds(self, options, stopping, interval):
         while True:
             try:
                 totals = run_once()
@@ -48,6 +71,10 @@ class Command(BaseCommand):
             }
             if shown and options["verbosity"] > 0:
                 self.stdout.write(" ".join(f"{k}={v}" for k, v in shown.items()))
+            if options["once"] and not options["no_sequencer"]:
+                from casecenter.audit import sequencer
+
+                sequencer.integrate_all()
             if options["once"] or stopping:
                 return
             close_old_connections()
