@@ -405,11 +405,21 @@ LOGGING = {
 # Set it to a name you own (e.g. "audit.police.example.gov.cn/casecenter").
 CASECENTER_AUDIT_ORIGIN = os.environ.get("CASECENTER_AUDIT_ORIGIN", "casecenter.local/audit")
 # Where each new signed checkpoint is pushed, outside the database: a list of
-# file:///folder, s3://bucket/prefix or https://witness.example/ URLs, separated by
-# spaces. Empty: none (the checkpoints stay in the database and with `audit checkpoint`).
+# file:///folder URLs and C2SP tlog-witnesses, https://witness.example/prefix#<its
+# verifier key> (docs/witness.md), separated by spaces. Empty: none (the checkpoints
+# stay in the database and with `audit checkpoint`).
 CASECENTER_AUDIT_WITNESSES = os.environ.get("CASECENTER_AUDIT_WITNESSES", "").split()
+# As a witness of other organisations' logs (POST /witness/add-checkpoint), this
+# casecenter cosigns under this name: its witness key's name, stable, one per deployment.
+CASECENTER_AUDIT_WITNESS_NAME = os.environ.get(
+    "CASECENTER_AUDIT_WITNESS_NAME", "casecenter.local/witness"
+)
 # The sequencer: at most this many entries per batch, and this long asleep when idle.
 CASECENTER_AUDIT_BATCH = int(os.environ.get("CASECENTER_AUDIT_BATCH", "5000"))
 CASECENTER_AUDIT_INTERVAL_SECONDS = float(
     os.environ.get("CASECENTER_AUDIT_INTERVAL_SECONDS", "0.2")
+)
+# Every batch's signed checkpoint goes to the witnesses; one a minute is kept in the database.
+CASECENTER_AUDIT_CHECKPOINT_HISTORY_SECONDS = float(
+    os.environ.get("CASECENTER_AUDIT_CHECKPOINT_HISTORY_SECONDS", "60")
 )

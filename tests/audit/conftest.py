@@ -89,6 +89,12 @@ def rebuild_tree_as_attacker() -> None:
     AuditHead.objects.update(size=tree.size, frontier=tree.to_hex(), root=tree.root())
 
 
+@pytest.fixture(autouse=True)
+def every_checkpoint_kept(settings):
+    """Keep every batch's checkpoint in the history (production keeps one a minute)."""
+    settings.CASECENTER_AUDIT_CHECKPOINT_HISTORY_SECONDS = 0
+
+
 @pytest.fixture
 def make_officer(db) -> Callable[..., User]:
     """A user without a password (no Argon2 hashing: the audit tests never log in)."""

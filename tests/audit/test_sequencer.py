@@ -33,7 +33,7 @@ from casecenter.audit.merkle import (
 )
 from casecenter.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from casecenter.audit.services import record
-from casecenter.audit.verify import verify_log
+from casecenter.audit.verify import GivenCheckpoint, verify_log
 
 from .conftest import database_url, write_entries
 
@@ -106,6 +106,22 @@ def test_each_batch_signs_a_checkpoint_of_its_tree_with_the_log_key():
         assert row.key_id == key.key_hash
         assert checkpoint.made_at() is not None
     assert AuditHead.objects.get().checkpoint == checkpoints[-1].note
+
+
+@pytest.mark.django_db
+def test_every_head_is_signed_but_the_history_keeps_one_a_minute(settings, monkeypatch):
+    settings.CASECENTER_AUDIT_CHECKPOINT_HISTORY_SECONDS = 60
+    clock = [FIXED]
+    monkeypatch.setattr("casecenter.audit.sequencer.timezone.now", lambda: clock[0])
+    heads = []
+    for step in range(4):  # batches at 0 s, 20 s, 40 s, 60 s
+        write_entries(2)
+        clock[0] = FIXED + timedelta(seconds=20 * step)
+        heads.append(sequencer.integrate().checkpoint)
+    assert AuditHead.objects.get().checkpoint == heads[-1]
+    assert len(set(heads)) == 4  # each batch's head signed (and pushed to the witnesses)
+    assert list(AuditCheckpoint.objects.values_list("size", flat=True)) == [2, 8]
+    assert verify_log(checkpoints=[GivenCheckpoint("20 s", heads[1])]).ok
 
 
 @pytest.mark.django_db

@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -81,6 +82,20 @@ def _lock_head() -> AuditHead | None:
         pk=AuditHead.SINGLETON_PK, defaults={"size": 0, "frontier": [], "root": EMPTY_ROOT}
     )
     return query.filter(pk=AuditHead.SINGLETON_PK).first()
+
+
+def _history_due(now: datetime) -> bool:
+    """Whether this head joins the stored history (every head goes to the witnesses).
+
+    A busy center makes several heads a second; keeping one a minute
+    (``CASECENTER_AUDIT_CHECKPOINT_HISTORY_SECONDS``) keeps ``audit verify``,
+    which checks each stored head, fast for years of log.
+    """
+    every = settings.CASECENTER_AUDIT_CHECKPOINT_HISTORY_SECONDS
+    if every <= 0:
+        return True
+    last = AuditCheckpoint.objects.order_by("-size").values_list("made_at", flat=True).first()
+    return last is None or (now - last).total_seconds() >= every
 
 
 def _assign(places: list[tuple[int, int]]) -> None:
@@ -138,9 +153,10 @@ def integrate(batch: int | None = None, witnesses: list[str] | None = None) -> I
         now = timezone.now()
         key = signing.active_key()
         checkpoint = signing.sign_checkpoint(tree.size, root, now, key)
-        AuditCheckpoint.objects.create(
-            size=tree.size, root=root, made_at=now, key_id=key.key_hash, note=checkpoint
-        )
+        if _history_due(now):
+            AuditCheckpoint.objects.create(
+                size=tree.size, root=root, made_at=now, key_id=key.key_hash, note=checkpoint
+            )
         head.size, head.frontier, head.root = tree.size, tree.to_hex(), root
         head.checkpoint = checkpoint
         head.save(update_fields=["size", "frontier", "root", "checkpoint"])
