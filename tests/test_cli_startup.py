@@ -35,7 +35,7 @@ NOT_AT_SETUP = [
 ]
 
 #: commands that start at once: no system checks (which import the URLconf)
-QUICK_COMMANDS = ["law", "package", "totp", "resetpassword", "unlock", "simulate"]
+QUICK_COMMANDS = ["audit", "law", "package", "totp", "resetpassword", "unlock", "simulate"]
 
 #: what those commands must not import either, whatever their own work needs
 NOT_IN_QUICK_COMMANDS = ["casecenter.urls", "casecenter.api", "ninja", "pydantic"]
