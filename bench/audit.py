@@ -8,7 +8,7 @@
 2. ``concurrency``: record() throughput of 8 writer processes against 1, for
    ``--seconds`` each (``eight_vs_one``). No lock is shared, so the writers
    wait only for their own commits.
-3. ``integration``: writers at ~1,000 entries/s with ``casecenter audit
+3. ``integration``: four writers at 250 entries/s each with ``casecenter audit
    sequence`` running; the delay from an entry's time to the signed checkpoint
    that first covers it (p50, p99, max).
 4. ``verify``: ``casecenter audit verify`` of ``--entries`` entries, wall time of
@@ -252,7 +252,7 @@ def main() -> None:
             [CASECENTER, "audit", "sequence"], env=env, stderr=subprocess.DEVNULL
         )
         try:
-            rate = _hammer_processes(env, 2, args.seconds, rate=500)
+            rate = _hammer_processes(env, 4, args.seconds, rate=250)
             time.sleep(2)
         finally:
             sequencer.terminate()
