@@ -1,4 +1,4 @@
-"""URL map: the web UI, the JSON API under /api/, the admin, language switch."""
+"""URL map: the web UI, the JSON API under /api/, the admin, language switch, the witness."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -19,6 +19,8 @@ urlpatterns = [
     *_admin_site(),
     path("account/mfa/", include("casecenter.accounts.mfa_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # C2SP tlog-witness for other organisations' audit logs (docs/witness.md)
+    path("witness/", include("casecenter.audit.urls")),
     path("", include("casecenter.web.urls")),
 ]
 

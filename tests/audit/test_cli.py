@@ -225,7 +225,7 @@ def test_sequence_once_places_every_waiting_entry_and_stops(log, settings):
 
 
 def test_sequence_refuses_a_bad_witness_before_placing_anything(log, settings):
-    settings.CASECENTER_AUDIT_WITNESSES = ["https://witness.example/"]
+    settings.CASECENTER_AUDIT_WITNESSES = ["s3://bucket/audit"]
     write_entries(2)
     with pytest.raises(ImproperlyConfigured):
         call_command("audit", "sequence", "--once")

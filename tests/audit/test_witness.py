@@ -214,16 +214,16 @@ def test_file_urls_name_folders(settings, url, folder):
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "problem"),
     [
-        "s3://bucket/audit",
-        "https://witness.example/",
-        "http://witness.example/add-checkpoint",
-        "file://other-host/srv/audit-witness",
-        "/srv/audit-witness",
+        ("s3://bucket/audit", "not a file:///folder or an https:// tlog-witness"),
+        ("http://witness.example/add-checkpoint", "http:// only to a loopback address"),
+        ("file://other-host/srv/audit-witness", "not a file:///folder or an https:// tlog-witness"),
+        ("/srv/audit-witness", "not a file:///folder or an https:// tlog-witness"),
     ],
 )
-def test_any_other_witness_is_a_configuration_error(settings, url):
+def test_any_other_witness_is_a_configuration_error(settings, url, problem):
+    # https:// witnesses (C2SP tlog-witness) are tests/audit/test_witness_http.py's
     settings.CASECENTER_AUDIT_WITNESSES = ["file:///srv/fine", url]
-    with pytest.raises(ImproperlyConfigured, match="only file:///folder witnesses are supported"):
+    with pytest.raises(ImproperlyConfigured, match=problem):
         witness.folders()

@@ -242,3 +242,90 @@ class LogKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}+{self.key_hash}"
+
+
+# -- witnessing --------------------------------------------------------------------------
+#
+# Both sides of C2SP tlog-witness (docs/witness.md). As a log, casecenter pushes each
+# checkpoint to the HTTP witnesses of CASECENTER_AUDIT_WITNESSES and remembers what each
+# one has cosigned (WitnessState). As a witness, it keeps the latest checkpoint it
+# cosigned of each log it was told to follow (WitnessedLog), with its own cosigning key
+# (WitnessKey).
+
+
+class WitnessState(models.Model):
+    """What one HTTP witness of this log has cosigned, as far as this log knows (见证状态).
+
+    ``url`` is the witness's submission prefix (its key, the URL fragment, left
+    out); ``size`` the tree size it last cosigned — the ``old`` size of the next
+    push — and ``cosignature`` its signature lines on that checkpoint.
+    """
+
+    url = models.CharField(_("witness URL"), max_length=500, unique=True)
+    size = models.BigIntegerField(_("cosigned size"), default=0)
+    cosignature = models.TextField(_("cosignature"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("witness state")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(size__gte=0), name="audit_witness_size_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.size}"
+
+
+class WitnessedLog(models.Model):
+    """Another organisation's log this casecenter witnesses (被见证的日志).
+
+    ``verifier_keys`` are the log's keys, one verifier key per line; a checkpoint
+    signed by none of them is refused. ``size``, ``root`` and ``checkpoint`` are
+    the latest checkpoint this witness cosigned — ``0``, the empty root and
+    ``""`` before the first — and only a checkpoint consistent with it is
+    cosigned next. ``checkpoint`` is the signed note with the log's signature
+    and this witness's cosignature.
+    """
+
+    origin = models.CharField(_("origin"), max_length=255, unique=True)
+    verifier_keys = models.TextField(_("verifier keys"))
+    size = models.BigIntegerField(_("cosigned size"), default=0)
+    root = models.BinaryField(_("cosigned root"), max_length=HASH_SIZE, default=EMPTY_ROOT)
+    checkpoint = models.TextField(_("latest cosigned checkpoint"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["origin"]
+        verbose_name = _("witnessed log")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(size__gte=0), name="audit_witnessed_size_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.size}"
+
+
+class WitnessKey(models.Model):
+    """This casecenter's key as a witness: Ed25519 cosignatures, type 0x04 (见证签名密钥).
+
+    Made on first use under ``CASECENTER_AUDIT_WITNESS_NAME``; ``key_hash`` is
+    the cosignature key's ID in hex. The private key is encrypted with the
+    field keys, like :class:`LogKey`'s.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=8)
+    public_key = models.CharField(_("public key"), max_length=64)  # base64 of 32 raw bytes
+    private_key = EncryptedTextField(context="audit.witness_key.private")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("witness key")
+
+    def __str__(self) -> str:
+        return f"{self.name}+{self.key_hash}"

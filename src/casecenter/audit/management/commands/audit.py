@@ -9,6 +9,13 @@
     audit rotate-key                  retire the signing key, make a new one
     audit show SEQ | audit tail [-n 20]
 
+As a witness of other organisations' logs (docs/witness.md):
+
+    audit witness-key                 this casecenter's witness verifier key
+    audit witness-log add ORIGIN VKEY…  follow a log (or trust more of its keys)
+    audit witness-log list            the logs followed and what was cosigned of each
+    audit witness-log show ORIGIN [--out FILE]   the latest cosigned checkpoint
+
 No system checks: the command never needs the URLconf or the API, so it starts
 in a fraction of a second (``bench/cli_startup.py``).
 """
@@ -147,6 +154,32 @@ class Command(BaseCommand):
 
         tail = commands.add_parser("tail", help="print the last entries, oldest first")
         tail.add_argument("-n", type=int, default=20, dest="count", help="how many (default 20)")
+
+        commands.add_parser(
+            "witness-key", help="print this casecenter's witness verifier key (made on first use)"
+        )
+        witnessed = commands.add_parser(
+            "witness-log", help="the other organisations' logs this casecenter witnesses"
+        )
+        actions = witnessed.add_subparsers(dest="action", required=True, metavar="ACTION")
+        add = actions.add_parser(
+            "add", help="witness the log ORIGIN signed by VKEY (again: trust more of its keys)"
+        )
+        add.add_argument(
+            "origin", metavar="ORIGIN", help="the log's origin, its checkpoints' first line"
+        )
+        add.add_argument("vkeys", nargs="*", metavar="VKEY", help="the log's verifier keys")
+        add.add_argument(
+            "--key-file",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="verifier keys, one per line",
+        )
+        actions.add_parser("list", help="the logs witnessed, their cosigned size and time")
+        show = actions.add_parser("show", help="the latest checkpoint cosigned of a log")
+        show.add_argument("origin", metavar="ORIGIN")
+        show.add_argument("--out", metavar="FILE", help="write it to FILE (for audit verify)")
 
     @staticmethod
     def _add_key_options(parser: Any, text: str) -> None:
@@ -292,6 +325,54 @@ class Command(BaseCommand):
         key = signing.rotate()
         self.stdout.write(f"new log key {key}; the retired keys still verify what they signed")
         self.stdout.write(signing.verifier(key).verifier_key())
+
+    # -- witnessing other logs ---------------------------------------------------------
+
+    def handle_witness_key(self, **_: Any) -> None:
+        from casecenter.audit import witness_server
+
+        self.stdout.write(witness_server.verifier_key())
+
+    def handle_witness_log(self, *, action: str, **options: Any) -> None:
+        getattr(self, "_witness_log_" + action)(**options)
+
+    def _witness_log_add(
+        self, *, origin: str, vkeys: list[str], key_file: list[str], **_: Any
+    ) -> None:
+        from casecenter.audit import note, witness_server
+
+        texts = list(vkeys)
+        for path in key_file:
+            texts += [line.strip() for line in _read(path).splitlines() if line.strip()]
+        try:
+            row = witness_server.follow_log(None, origin, texts)
+        except (ValueError, note.NoteError) as exc:
+            raise CommandError(str(exc)) from None
+        count = len(witness_server.log_verifiers(row.verifier_keys))
+        self.stdout.write(
+            f"witnessing {row.origin}: {count} key(s), cosigned size {row.size}; its operator "
+            f"adds this witness as https://<this host>/witness#{witness_server.verifier_key()}"
+        )
+
+    def _witness_log_list(self, **_: Any) -> None:
+        from casecenter.audit.models import WitnessedLog
+
+        for row in WitnessedLog.objects.order_by("origin"):
+            when = (
+                row.updated_at.isoformat(timespec="seconds") if row.checkpoint else "never cosigned"
+            )
+            keys = len([k for k in row.verifier_keys.splitlines() if k.strip()])
+            self.stdout.write(f"{row.origin}\tsize {row.size}\tupdated {when}\t{keys} key(s)")
+
+    def _witness_log_show(self, *, origin: str, out: str | None, **_: Any) -> None:
+        from casecenter.audit.models import WitnessedLog
+
+        row = WitnessedLog.objects.filter(origin=origin).first()
+        if row is None:
+            raise CommandError(f"this casecenter does not witness the log {origin!r}")
+        if not row.checkpoint:
+            raise CommandError(f"no checkpoint of {origin!r} cosigned yet")
+        _write(out, row.checkpoint, self.stdout)
 
     # -- reading -----------------------------------------------------------------------
 
