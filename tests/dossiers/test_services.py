@@ -284,3 +284,19 @@ def test_only_the_documents_of_the_cases_kind_are_generated(officers, make_case)
     with pytest.raises(InvalidInput):
         services.generate(officers["lead"], criminal, "admin_decision")
     assert services.generate(officers["lead"], administrative, "admin_decision").generated
+
+
+@pytest.mark.django_db
+def test_a_case_with_the_longest_title_gets_a_dossier_titled_to_fit(case):
+    """Found by schemathesis on PostgreSQL: number + 200-character title overflowed."""
+    from django.db import transaction
+
+    from casecenter.cases.models import Case
+
+    Case.objects.filter(pk=case.pk).update(title="案" * 200)
+    case.refresh_from_db()
+    with transaction.atomic():
+        made = services.dossier_of(case)
+    made.refresh_from_db()
+    assert len(made.title) == 200
+    assert made.title.startswith(f"{case.number} 案")

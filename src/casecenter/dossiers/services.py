@@ -138,7 +138,10 @@ def dossier_of(case: Case) -> Dossier:
                 dossier = Dossier.objects.create(
                     organisation_id=case.organisation_id,
                     case=case,
-                    title=f"{case.number} {case.title}",
+                    # the number and a case title of up to 200 characters: cut to fit
+                    title=f"{case.number} {case.title}"[
+                        : Dossier._meta.get_field("title").max_length
+                    ],
                 )
         except IntegrityError:
             dossier = Dossier.objects.get(case=case)
