@@ -332,6 +332,21 @@ CASECENTER_MQTT_URL = os.environ.get("CASECENTER_MQTT_URL", "mqtt://127.0.0.1:18
 # a tracked person in a zone without a confirmed recording longer than this: critical alert
 CASECENTER_RECORDING_GRACE_SECONDS = int(os.environ.get("CASECENTER_RECORDING_GRACE_SECONDS", "5"))
 
+# --- event bus (docs/events.md) ----------------------------------------------
+# Unset: domain events go to in-process subscribers only. Set (nats://host:4222):
+# the outbox relay also publishes each one to NATS JetStream before marking it relayed.
+CASECENTER_NATS_URL = os.environ.get("CASECENTER_NATS_URL", "")
+# subjects are <prefix>.<aggregate>.<event>; the prefix names this site
+CASECENTER_NATS_SUBJECT_PREFIX = os.environ.get(
+    "CASECENTER_NATS_SUBJECT_PREFIX", "casecenter.local"
+)
+CASECENTER_NATS_STREAM = os.environ.get("CASECENTER_NATS_STREAM", "CASECENTER")
+CASECENTER_NATS_RETENTION = os.environ.get("CASECENTER_NATS_RETENTION", "limits")
+CASECENTER_NATS_MAX_AGE_DAYS = float(os.environ.get("CASECENTER_NATS_MAX_AGE_DAYS", "30"))
+CASECENTER_NATS_DUPLICATE_WINDOW_SECONDS = float(
+    os.environ.get("CASECENTER_NATS_DUPLICATE_WINDOW_SECONDS", "3600")
+)
+
 # --- notifications to parties (portal) -----------------------------------
 # The address the public reaches the portal at, for links in SMS and e-mail.
 CASECENTER_PUBLIC_URL = os.environ.get("CASECENTER_PUBLIC_URL", "http://127.0.0.1:8000")

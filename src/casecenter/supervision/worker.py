@@ -121,12 +121,33 @@ def escalate_due(now: datetime | None = None, batch: int = 200) -> int:
     return len(alerts)
 
 
+#: PostgreSQL advisory lock key ("cc-outbx") held by the one relay publishing to NATS
+NATS_RELAY_LOCK = 0x63632D6F75746278
+
+
 def relay_outbox(batch: int = 500) -> int:
-    """Hand new outbox events to the subscribers, then mark them relayed."""
+    """Hand new outbox events to the subscribers, then mark them relayed.
+
+    With ``CASECENTER_NATS_URL`` set the batch is first published to NATS
+    JetStream (``outbox.bus``), in outbox order, and the rows are marked only
+    after every ack. Batches then go out one relay at a time (an advisory lock on
+    PostgreSQL, the write lock on SQLite), so the stream holds them in outbox
+    order; a relay that finds the lock taken leaves the batch to its holder.
+    """
+    from casecenter.outbox import bus
+
+    publishing = bus.enabled()
     with transaction.atomic():
+        if publishing and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [NATS_RELAY_LOCK])
+                if not cursor.fetchone()[0]:
+                    return 0
         events = list(
             _locked(OutboxEvent.objects.filter(relayed_at__isnull=True).order_by("id"))[:batch]
         )
+        if publishing:
+            bus.publish(events)
         now = timezone.now()
         for event in events:
             for handler in [*SUBSCRIBERS.get(event.topic, ()), *SUBSCRIBERS.get("*", ())]:
