@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "casecenter.ops.requestlog.RequestIdMiddleware",  # first: every log line has the request id
+    "casecenter.ops.httpmetrics.RequestMetricsMiddleware",  # latency, open SSE streams (/metrics)
     "casecenter.apicontract.ApiContractCheckMiddleware",  # off unless checking (tests)
     "casecenter.apicontract.ApiErrorsAreJsonMiddleware",  # outermost: /api/ errors are JSON
     "django.middleware.security.SecurityMiddleware",
@@ -374,6 +376,21 @@ EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "casecenter@localhost")
 
 
+# --- health, metrics, logs (casecenter.ops; docs/operations.md) ----------------
+# /metrics answers only clients in these networks (CIDR, comma-separated; the
+# client address as the login lockout sees it, CASECENTER_TRUSTED_PROXIES).
+CASECENTER_METRICS_ALLOWED_NETWORKS = [
+    n.strip()
+    for n in os.environ.get("CASECENTER_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128").split(",")
+    if n.strip()
+]
+# /readyz waits at most this long for the broker's and the event bus's TCP connect.
+CASECENTER_READY_TIMEOUT_SECONDS = float(os.environ.get("CASECENTER_READY_TIMEOUT_SECONDS", "1"))
+# Log lines as text (the demo's default) or one JSON object a line, with the request id.
+CASECENTER_LOG_FORMAT = os.environ.get("CASECENTER_LOG_FORMAT", "text").strip().lower()
+_LOG_FORMATTER = "json" if CASECENTER_LOG_FORMAT == "json" else "timestamped"
+
+
 def _not_device_traffic(record) -> bool:
     """Device posts arrive several times a second: keep them out of the request log."""
     return "/api/devices/" not in record.getMessage()
@@ -389,14 +406,25 @@ LOGGING = {
         },
         # the QR link's token opens a case: never written to a log
         "hide_portal_tokens": {"()": "casecenter.portal.redact.HideLinkTokens"},
+        # the id of the request a line was written during (casecenter.ops.requestlog)
+        "request_id": {"()": "casecenter.ops.requestlog.RequestIdFilter"},
     },
     "formatters": {
         # when and how bad, for whoever reads a service's log (the ingester's above all)
         "timestamped": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "casecenter.ops.requestlog.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "timestamped"},
-        "requests": {"class": "logging.StreamHandler", "filters": ["not_device_traffic"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": _LOG_FORMATTER,
+            "filters": ["request_id"],
+        },
+        "requests": {
+            "class": "logging.StreamHandler",
+            "filters": ["not_device_traffic", "request_id"],
+            **({"formatter": "json"} if _LOG_FORMATTER == "json" else {}),
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # the logging SMS adapter's messages are what the demo shows of SMS: always visible

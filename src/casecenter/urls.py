@@ -21,6 +21,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # C2SP tlog-witness for other organisations' audit logs (docs/witness.md)
     path("witness/", include("casecenter.audit.urls")),
+    # the operator's: /healthz, /readyz, /metrics (casecenter.ops, docs/operations.md)
+    path("", include("casecenter.ops.urls")),
     path("", include("casecenter.web.urls")),
 ]
 

@@ -50,6 +50,7 @@ from casecenter.devices import broker, protocol
 from casecenter.devices.models import RejectedMessage
 from casecenter.devices.services import Rejected, dead_letter
 from casecenter.errors import DomainError
+from casecenter.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +326,14 @@ class Ingester:
                 item.code,
             )
         self.totals.rejected += len(refused)
+        refused_ids = {id(event) for event, _, _ in applied.rejected}
+        metrics.record_ingest(
+            (e.device_time for e in events if id(e) not in refused_ids),
+            timezone.now(),
+            new=applied.new,
+            duplicates=applied.duplicates,
+            refused=len(refused),
+        )
         self.totals.clock_ahead += applied.clock_ahead
         self.totals.new += applied.new
         self.totals.duplicates += applied.duplicates

@@ -27,6 +27,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from casecenter.ops import metrics
 from casecenter.outbox.models import OutboxEvent
 from casecenter.supervision import timers
 from casecenter.supervision.models import Alert, AlertState, Deadline, DeadlineState
@@ -156,6 +157,7 @@ def relay_outbox(batch: int = 500) -> int:
     return len(events)
 
 
+@metrics.WORKER_RUN_SECONDS.time()
 def run_once(now: datetime | None = None) -> dict[str, int]:
     """One round of all three jobs, until each has nothing left that is due."""
     totals = {"warning": 0, "breach": 0, "timer": 0, "escalated": 0, "relayed": 0}
