@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from casecenter.accounts.models import Role
 from casecenter.audit import merkle, note, proofs, sequencer, signing
-from casecenter.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from casecenter.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from casecenter.audit.proofs import BadProof, check_bundle
 from casecenter.audit.services import record
 
@@ -330,6 +330,15 @@ def test_a_waiting_or_missing_entry_is_not_found_and_nothing_is_audited(log, rea
         answer = reader.get(PROOF_URL.format(seq))
         assert answer.status_code == 404
         assert answer.json()["code"] == "audit.not_in_log"
+    assert not AuditEntry.objects.filter(action="audit.proof_read").exists()
+
+
+def test_a_damaged_tree_is_a_named_conflict_not_a_server_error(big_log, reader):
+    AuditNode.objects.filter(level=8).delete()
+    answer = reader.get(PROOF_URL.format(3))
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "audit.tree_damaged"
+    assert "audit verify" in answer.json()["message_en"]
     assert not AuditEntry.objects.filter(action="audit.proof_read").exists()
 
 

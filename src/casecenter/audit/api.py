@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import Field
 
+from casecenter.apicontract import also_answers
 from casecenter.audit import selectors
 
 router = Router(tags=["audit"])
@@ -41,11 +42,13 @@ class KeysOut(Schema):
 
 
 @router.get("/entries/{seq}/proof", response=ProofOut)
+@also_answers(409)
 def entry_proof(request: HttpRequest, seq: Seq) -> dict[str, Any]:
     """An inclusion proof of entry ``seq`` against the latest signed checkpoint (audited).
 
-    404 while the entry waits for the sequencer. Needs ``audit.view_auditentry``
-    or the administrator role.
+    404 while the entry waits for the sequencer; 409 if the stored tree is
+    damaged (``audit verify`` names how). Needs ``audit.view_auditentry`` or the
+    administrator role.
     """
     return selectors.entry_proof(request.auth, seq)
 

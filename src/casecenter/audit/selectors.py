@@ -21,7 +21,7 @@ from casecenter.accounts.models import Role, User
 from casecenter.audit import proofs, signing
 from casecenter.audit.models import AuditEntry, AuditHead
 from casecenter.audit.services import record
-from casecenter.errors import NotFound, PermissionDenied
+from casecenter.errors import Conflict, NotFound, PermissionDenied
 
 VIEW_PERMISSION = "audit.view_auditentry"
 
@@ -59,7 +59,15 @@ def entry_proof(user: User, seq: int) -> dict[str, Any]:
                 f"审计条目 #{seq} 不在日志中（或尚未排序）。",
                 f"Entry #{seq} is not in the log (or not sequenced yet).",
             )
-        bundle = proofs.bundle(seq, entry.leaf, head.checkpoint, head.size)
+        try:
+            bundle = proofs.bundle(seq, entry.leaf, head.checkpoint, head.size)
+        except proofs.ProofError as exc:  # stored nodes gone or wrong: the tree is damaged
+            raise Conflict(
+                "audit.tree_damaged",
+                "审计日志的树已损坏，无法出具证明；请运行 casecenter audit verify。",
+                f"No proof can be made, the log's tree is damaged ({exc}); "
+                "run casecenter audit verify.",
+            ) from None
         record(user, "audit.proof_read", entry, data={"seq": seq, "tree_size": head.size})
     return bundle
 
