@@ -117,8 +117,15 @@ class Publisher:
         from nats.js.api import RetentionPolicy, StorageType, StreamConfig
         from nats.js.errors import NotFoundError
 
+        async def error(e: Exception) -> None:  # nats-py prints a traceback otherwise
+            log.warning("NATS at %s: %s", self.url, e)
+
         self._nc = await nats.connect(
-            self.url, connect_timeout=5, max_reconnect_attempts=3, name="casecenter-outbox"
+            self.url,
+            connect_timeout=5,
+            max_reconnect_attempts=3,
+            name="casecenter-outbox",
+            error_cb=error,
         )
         self._js = self._nc.jetstream(timeout=ACK_TIMEOUT)
         wanted = stream_config()

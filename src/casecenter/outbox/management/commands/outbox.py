@@ -55,8 +55,15 @@ class Command(BaseCommand):
             while not stopping:
                 try:
                     relayed = 0
-                    while (n := relay_outbox(batch)) and not stopping:
+                    while not stopping:
+                        duplicates = bus.counts["duplicates"]
+                        if not (n := relay_outbox(batch)):
+                            break
                         relayed += n
+                        if options["verbosity"] > 1:  # each batch, as it commits
+                            self.stdout.write(
+                                f"batch={n} duplicates={bus.counts['duplicates'] - duplicates}"
+                            )
                 except Exception:
                     if options["once"]:
                         raise
