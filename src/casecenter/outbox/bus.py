@@ -121,7 +121,7 @@ class Publisher:
             log.warning("NATS at %s: %s", self.url, e)
 
         self._nc = await nats.connect(
-            self.url,
+            [u.strip() for u in self.url.split(",") if u.strip()],
             connect_timeout=5,
             max_reconnect_attempts=3,
             name="casecenter-outbox",
