@@ -122,7 +122,7 @@ class Publisher:
 
         self._nc = await nats.connect(
             [u.strip() for u in self.url.split(",") if u.strip()],
-            connect_timeout=5,
+            connect_timeout=2,
             max_reconnect_attempts=3,
             name="casecenter-outbox",
             error_cb=error,
@@ -171,6 +171,8 @@ class Publisher:
                 log.debug("closing the NATS connection failed", exc_info=True)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
 
 
 _publisher: Publisher | None = None

@@ -147,7 +147,7 @@ def relay_outbox(batch: int = 500) -> int:
         events = list(
             _locked(OutboxEvent.objects.filter(relayed_at__isnull=True).order_by("id"))[:batch]
         )
-        if publishing:
+        if publishing and events:
             bus.publish(events)
         now = timezone.now()
         for event in events:
