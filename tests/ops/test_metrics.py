@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.db import transaction
-from django.test import Client
+from django.http import StreamingHttpResponse
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -16,6 +21,7 @@ from casecenter.custody.models import DeviceEvent
 from casecenter.custody.tracking import Event
 from casecenter.devices import protocol
 from casecenter.devices.ingest import Ingester, Message
+from casecenter.ops.httpmetrics import RequestMetricsMiddleware
 from casecenter.outbox.models import OutboxEvent
 from casecenter.outbox.services import emit
 from casecenter.supervision.worker import run_once
@@ -178,3 +184,65 @@ def test_the_ingester_counts_its_events_and_their_lag_behind_the_device(world):
     samples = scrape(Client())
     assert value(samples, "casecenter_ingest_events_stored_total") == DeviceEvent.objects.get().pk
     assert 29 <= value(samples, "casecenter_ingest_newest_event_lag_seconds") < 120
+
+
+async def _stream():
+    yield b"retry: 3000\n\n"
+    yield b"event: count\ndata: {}\n\n"
+
+
+def test_an_asynchronous_stream_is_counted_too():
+    """Under the ASGI server the alert stream is an async iterator."""
+
+    async def view(request):
+        return StreamingHttpResponse(_stream(), content_type="text/event-stream")
+
+    async def serve() -> list[float]:
+        response = await RequestMetricsMiddleware(view)(RequestFactory().get("/events/"))
+        seen = []
+        async for _chunk in response.streaming_content:
+            seen.append(sample("casecenter_sse_streams_open"))
+        seen.append(sample("casecenter_sse_streams_open"))
+        return seen
+
+    before = sample("casecenter_sse_streams_open")
+    assert async_to_sync(serve)() == [before + 1, before + 1, before]
+
+
+def test_several_processes_are_added_up_in_multiprocess_mode(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR: each process writes its figures there, /metrics sums them."""
+    script = """
+import django, os, sys
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST="localhost")
+for _ in range(int(sys.argv[1])):
+    client.get("/healthz")
+sys.stdout.write(client.get("/metrics").content.decode() if sys.argv[2] == "scrape" else "")
+"""
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR"}
+    }
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "casecenter.settings",
+        "CASECENTER_DATA_DIR": str(tmp_path / "data"),  # no tables: the database gauges fail
+        "PROMETHEUS_MULTIPROC_DIR": str(folder),
+    }
+
+    def run(requests: int, scrape: bool) -> str:
+        argv = [sys.executable, "-c", script, str(requests), "scrape" if scrape else "-"]
+        return subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
+
+    run(3, scrape=False)
+    text = run(2, scrape=True)
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    labels = {"route": "healthz", "method": "GET", "status": "2xx"}
+    assert value(samples, "casecenter_http_request_duration_seconds_count", **labels) == 5
+    assert value(samples, "casecenter_metrics_database_up") == 0
+    assert "casecenter_outbox_pending_events" not in text
