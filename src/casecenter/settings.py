@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "casecenter.apicontract.ApiContractCheckMiddleware",  # off unless checking (tests)
     "casecenter.apicontract.ApiErrorsAreJsonMiddleware",  # outermost: /api/ errors are JSON
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/, before any per-request work
     "csp.middleware.CSPMiddleware",  # the Content-Security-Policy (browser hardening)
     "casecenter.web.headers.PrivateResponseMiddleware",  # no-store, Permissions-Policy
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -138,10 +139,26 @@ TEMPLATES = [
 _default_db = f"sqlite:///{DATA_DIR / 'casecenter.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", _default_db), conn_max_age=0, conn_health_checks=True
+        os.environ.get("DATABASE_URL", _default_db), conn_health_checks=True
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+_ON_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# Connections kept open between requests this many seconds (checked before reuse):
+# PostgreSQL's connection set-up costs more than a small query; SQLite's is a file open.
+DATABASES["default"]["CONN_MAX_AGE"] = int(
+    os.environ.get("CASECENTER_DB_CONN_MAX_AGE", "0" if _ON_SQLITE else "60")
+)
+# Under an ASGI server each request runs in a thread of its own, so a kept
+# connection is never reused and only piles up (Django ticket #33497): `casecenter
+# serve` sets CASECENTER_DB_POOL on PostgreSQL, a psycopg pool per process instead.
+if not _ON_SQLITE and _env_bool("CASECENTER_DB_POOL", False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent connections
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("CASECENTER_DB_POOL_SIZE", "20")),
+        "timeout": 10,
+    }
+if _ON_SQLITE:
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
@@ -253,6 +270,15 @@ CASECENTER_ADMIN_PATH = os.environ.get("CASECENTER_ADMIN_PATH", "admin/").strip(
 # --- static and media ----------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# `casecenter serve` collects the static files at start-up under hashed names, with
+# gzip and Brotli copies, which WhiteNoise serves with a year's Cache-Control
+# (CASECENTER_STATIC_HASHED). Elsewhere (tests, a command) they come unhashed from
+# the apps' folders.
+CASECENTER_STATIC_HASHED = _env_bool("CASECENTER_STATIC_HASHED", False)
+WHITENOISE_USE_FINDERS = not CASECENTER_STATIC_HASHED
+WHITENOISE_AUTOREFRESH = False
+if not CASECENTER_STATIC_HASHED:
+    STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise looks there (and warns when it is missing)
 STATICFILES_DIRS = [NINJA_DIR / "static"]  # ninja/swagger-ui-bundle.js and the rest
 MEDIA_ROOT = DATA_DIR / "media"
 # Dossier files, kept under their SHA-256 (never overwritten): a local folder by
@@ -262,7 +288,11 @@ MEDIA_ROOT = DATA_DIR / "media"
 # {"bucket_name": "dossiers", "endpoint_url": "https://minio.example:9000"}.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "casecenter.web.staticstorage.HashedStaticStorage"
+        if CASECENTER_STATIC_HASHED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
     "dossiers": {
         "BACKEND": os.environ.get(
             "CASECENTER_DOSSIER_STORAGE", "django.core.files.storage.FileSystemStorage"

@@ -3,10 +3,12 @@
 The worker raises alerts in another process, so the stream asks the database
 about once a second for alerts the user may see (``visible_alerts``) above the
 last id it sent — a primary-key range over the newest rows, cheap at any size.
-This is the embedded default: no broker, and it works under ``runserver``'s
-threaded WSGI server, one thread per open page. That is why a stream ends
-after ``STREAM_SECONDS``: the browser's EventSource reconnects by itself and
-sends ``Last-Event-ID``, so nothing is missed and no thread is held forever.
+This is the embedded default: no broker. Under ``casecenter serve`` (ASGI) a
+stream is ``alert_events_async``, which holds no thread between polls; under a
+WSGI server or the test client it is ``alert_events``, one thread per open page.
+A stream ends after ``STREAM_SECONDS``, and at once when the server shuts down
+(``stop_streams``): the browser's EventSource reconnects by itself and sends
+``Last-Event-ID``, so nothing is missed and nothing is held forever.
 
 Frames sent:
 
@@ -27,12 +29,14 @@ commit is delivered too; ``id:`` always carries the highest id sent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
+from asgiref.sync import sync_to_async
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -60,6 +64,7 @@ MAX_EVENTS = 500
 
 _open = 0
 _open_lock = threading.Lock()
+_stopping = threading.Event()
 
 
 def open_streams() -> int:
@@ -95,39 +100,96 @@ def alert_payload(alert: Alert, *, english: bool) -> dict:
     }
 
 
+class _Stream:
+    """What one stream has sent so far, and the frames of its next poll."""
+
+    def __init__(self, user: User, *, after: int, english: bool) -> None:
+        self.user, self.after, self.english = user, after, english
+        self.started = time.monotonic()
+        self.sent: set[int] = set()
+        self.cursor = after
+        self.counted_at, self.beat_at = -1e9, time.monotonic()
+
+    def poll(self) -> list[str]:
+        now = time.monotonic()
+        frames = []
+        fresh = list(
+            visible_alerts(self.user)
+            .filter(pk__gt=self.after, raised_at__gte=timezone.now() - RESUME_WINDOW)
+            .exclude(pk__in=self.sent)
+            .select_related("case", "deadline")
+            .order_by("pk")[:BATCH]
+        )
+        for alert in fresh:
+            self.sent.add(alert.pk)
+            self.cursor = max(self.cursor, alert.pk)
+            frames.append(frame("alert", alert_payload(alert, english=self.english), self.cursor))
+        if fresh or now - self.counted_at >= COUNT_SECONDS:
+            frames.append(frame("count", {"open": open_alert_count(self.user)}))
+            self.counted_at = now
+        if now - self.beat_at >= HEARTBEAT_SECONDS:
+            frames.append(": keep-alive\n\n")
+            self.beat_at = now
+        return frames
+
+    @property
+    def done(self) -> bool:
+        """Long enough, sent enough, or the server is shutting down (``stop_streams``)."""
+        return (
+            time.monotonic() - self.started >= STREAM_SECONDS
+            or len(self.sent) >= MAX_EVENTS
+            or _stopping.is_set()
+        )
+
+
+def stop_streams() -> None:
+    """End every stream of this process at its next poll: the server is shutting down.
+
+    ``casecenter serve`` calls this on SIGTERM, so a graceful shutdown does not
+    wait for ``STREAM_SECONDS``; the browsers reconnect (to another node, or to
+    this one once it is back) with ``Last-Event-ID`` and miss nothing.
+    """
+    _stopping.set()
+
+
 def alert_events(user: User, *, after: int, english: bool) -> Iterator[str]:
-    """The frames of one stream for ``user``, starting after alert id ``after``."""
+    """The frames of one stream for ``user``, starting after alert id ``after``
+    (a thread per stream: WSGI, ``runserver`` and the test client)."""
     global _open
     with _open_lock:
         _open += 1
     try:
         yield f"retry: {RETRY_MS}\n\n"
-        started = time.monotonic()
-        sent: set[int] = set()
-        cursor = after
-        counted_at, beat_at = -1e9, time.monotonic()
+        stream = _Stream(user, after=after, english=english)
         while True:
-            now = time.monotonic()
-            fresh = list(
-                visible_alerts(user)
-                .filter(pk__gt=after, raised_at__gte=timezone.now() - RESUME_WINDOW)
-                .exclude(pk__in=sent)
-                .select_related("case", "deadline")
-                .order_by("pk")[:BATCH]
-            )
-            for alert in fresh:
-                sent.add(alert.pk)
-                cursor = max(cursor, alert.pk)
-                yield frame("alert", alert_payload(alert, english=english), cursor)
-            if fresh or now - counted_at >= COUNT_SECONDS:
-                yield frame("count", {"open": open_alert_count(user)})
-                counted_at = now
-            if now - beat_at >= HEARTBEAT_SECONDS:
-                yield ": keep-alive\n\n"
-                beat_at = now
-            if now - started >= STREAM_SECONDS or len(sent) >= MAX_EVENTS:
+            yield from stream.poll()
+            if stream.done:
                 return
             time.sleep(POLL_SECONDS)
+    finally:
+        with _open_lock:
+            _open -= 1
+
+
+async def alert_events_async(user: User, *, after: int, english: bool) -> AsyncIterator[str]:
+    """The same frames for an ASGI server (``casecenter serve``): no thread is held
+    between polls, each poll runs on the request's own thread.
+
+    Django's ASGI handler would read a synchronous iterator to its end before
+    sending a byte, which for a stream is never."""
+    global _open
+    with _open_lock:
+        _open += 1
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        stream = _Stream(user, after=after, english=english)
+        poll = sync_to_async(stream.poll)
+        while True:
+            for chunk in await poll():
+                yield chunk
+            if stream.done:
+                return
+            await asyncio.sleep(POLL_SECONDS)
     finally:
         with _open_lock:
             _open -= 1

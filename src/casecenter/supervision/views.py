@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -253,8 +254,10 @@ def events(request: HttpRequest) -> HttpResponse:
         after = live.latest_alert_id()  # a fresh page: only what comes from now on
     else:
         after = max(_number(header), _number(query))
+    # under an ASGI server (casecenter serve) the stream must be asynchronous
+    events = live.alert_events_async if isinstance(request, ASGIRequest) else live.alert_events
     response = StreamingHttpResponse(
-        live.alert_events(user, after=after, english=in_english()),
+        events(user, after=after, english=in_english()),
         content_type="text/event-stream; charset=utf-8",
     )
     response["Cache-Control"] = "no-cache"

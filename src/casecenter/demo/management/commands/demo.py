@@ -1,5 +1,5 @@
 """``casecenter demo``: migrate, load the demo world once, print logins, serve the UI
-with the worker beside it."""
+(``casecenter serve``, as in production) with the worker beside it."""
 
 from __future__ import annotations
 
@@ -86,9 +86,11 @@ class Command(BaseCommand):
             f"Device simulator started (pid {simulator.pid}): people move through the "
             f"custody area at /custody/ (60× speed)."
         )
-        self.stdout.write(f"Serving the UI on http://{options['addr']}/ (Ctrl-C stops all three)")
+        self.stdout.write(f"Serving the UI on {url}/ (Ctrl-C stops all three)")
         try:
-            call_command("runserver", options["addr"], use_reloader=False, insecure_serving=True)
+            # the production server (casecenter serve): SIGTERM or Ctrl-C stops it
+            # gracefully, then the two children below
+            call_command("serve", host=host or "127.0.0.1", port=int(port))
         finally:
             for child in (simulator, worker):
                 child.terminate()
