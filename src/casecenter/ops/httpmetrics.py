@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-
 from casecenter.ops import metrics
+from casecenter.ops.middleware import AroundRequest
 
 UNMATCHED = "<unmatched>"
 
@@ -46,40 +45,21 @@ def _counted(content):
     return frames()
 
 
-def _observe(request, response, started: float) -> None:
-    metrics.observe_request(
-        _route(request), request.method, response.status_code, time.perf_counter() - started
-    )
-    if response.streaming and response.get("Content-Type", "").startswith("text/event-stream"):
-        response.streaming_content = _counted(response.streaming_content)
-
-
 def _route(request) -> str:
     match = getattr(request, "resolver_match", None)
     return (match.route or match.view_name or UNMATCHED) if match else UNMATCHED
 
 
-class RequestMetricsMiddleware:
+class RequestMetricsMiddleware(AroundRequest):
     """Near the outside, so the time includes the other middlewares' work."""
 
-    sync_capable = True
-    async_capable = True
+    def before(self, request) -> float:
+        return time.perf_counter()
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
-        started = time.perf_counter()
-        response = self.get_response(request)
-        _observe(request, response, started)
-        return response
-
-    async def __acall__(self, request):
-        started = time.perf_counter()
-        response = await self.get_response(request)
-        _observe(request, response, started)
+    def after(self, request, response, before: float):
+        metrics.observe_request(
+            _route(request), request.method, response.status_code, time.perf_counter() - before
+        )
+        if response.streaming and response.get("Content-Type", "").startswith("text/event-stream"):
+            response.streaming_content = _counted(response.streaming_content)
         return response

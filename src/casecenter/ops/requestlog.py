@@ -26,9 +26,10 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.signals import request_finished
+
+from casecenter.ops.middleware import AroundRequest
 
 HEADER = "X-Request-ID"
 #: what a proxy's id may look like (nginx's $request_id, a uuid, a trace id)
@@ -45,31 +46,18 @@ def _incoming_id(request) -> str:
     return uuid.uuid4().hex
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(AroundRequest):
     """Outermost: every log line of the request, other middlewares' included, has the id."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
+    def __init__(self, get_response) -> None:
+        super().__init__(get_response)
         request_finished.connect(forget_request_id, dispatch_uid="casecenter.ops.requestlog")
 
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
+    def before(self, request) -> None:
         request.request_id = _incoming_id(request)
         request_id.set(request.request_id)
-        response = self.get_response(request)
-        response[HEADER] = request.request_id
-        return response
 
-    async def __acall__(self, request):
-        request.request_id = _incoming_id(request)
-        request_id.set(request.request_id)
-        response = await self.get_response(request)
+    def after(self, request, response, before: None):
         response[HEADER] = request.request_id
         return response
 
