@@ -4,7 +4,7 @@ The worker raises alerts in another process, so the stream asks the database
 about once a second for alerts the user may see (``visible_alerts``) above the
 last id it sent — a primary-key range over the newest rows, cheap at any size.
 This is the embedded default: no broker. Under ``casecenter serve`` (ASGI) a
-stream is ``alert_events_async``, which holds no thread between polls; under a
+stream is ``alert_events_async``, which waits on the event loop between polls; under a
 WSGI server or the test client it is ``alert_events``, one thread per open page.
 A stream ends after ``STREAM_SECONDS``, and at once when the server shuts down
 (``stop_streams``): the browser's EventSource reconnects by itself and sends
@@ -172,8 +172,10 @@ def alert_events(user: User, *, after: int, english: bool) -> Iterator[str]:
 
 
 async def alert_events_async(user: User, *, after: int, english: bool) -> AsyncIterator[str]:
-    """The same frames for an ASGI server (``casecenter serve``): no thread is held
-    between polls, each poll runs on the request's own thread.
+    """The same frames for an ASGI server (``casecenter serve``): it waits on the
+    event loop between polls; each poll's queries run on the request's own thread
+    (``sync_to_async``, thread-sensitive: the request's connection), which is idle
+    in between.
 
     Django's ASGI handler would read a synchronous iterator to its end before
     sending a byte, which for a stream is never."""
