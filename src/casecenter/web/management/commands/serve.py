@@ -23,7 +23,7 @@ APP = "casecenter.web.serving:application"
 
 def default_workers() -> int:
     """One per CPU on PostgreSQL; one on SQLite, whose writers queue on one file lock
-    anyway (several processes on SQLite work, with ``--workers``, they add no writes)."""
+    anyway (more processes work on SQLite, ``--workers N``, but add no write capacity)."""
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         return 1
     return os.cpu_count() or 1
