@@ -361,6 +361,9 @@ CASECENTER_DATA_DIR = DATA_DIR
 
 # --- custody area devices (MQTT) -------------------------------------------
 CASECENTER_MQTT_URL = os.environ.get("CASECENTER_MQTT_URL", "mqtt://127.0.0.1:1883")
+# several `casecenter ingest` share the devices' messages as this MQTT 5 shared
+# subscription group (each its own --client-id); empty: one ingester takes them all
+CASECENTER_MQTT_SHARE_GROUP = os.environ.get("CASECENTER_MQTT_SHARE_GROUP", "")
 # a tracked person in a zone without a confirmed recording longer than this: critical alert
 CASECENTER_RECORDING_GRACE_SECONDS = int(os.environ.get("CASECENTER_RECORDING_GRACE_SECONDS", "5"))
 

@@ -184,7 +184,9 @@ def child_env() -> dict[str, str]:
 class Ingest:
     """``casecenter ingest`` in a child process (started, killed, started again)."""
 
-    def __init__(self, url: str, client_id: str, folder: Path, *extra: str) -> None:
+    def __init__(
+        self, url: str, client_id: str, folder: Path, *extra: str, share: str = ""
+    ) -> None:
         self.args = [
             sys.executable,
             "-m",
@@ -196,8 +198,10 @@ class Ingest:
             client_id,
             "-v",
             "2",
+            *(["--share", share] if share else []),
             *extra,
         ]
+        self.share = share
         self.folder = folder
         self.url, self.client_id = url, client_id
         self.proc: subprocess.Popen | None = None
@@ -211,12 +215,12 @@ class Ingest:
         from paho.mqtt.subscribeoptions import SubscribeOptions
 
         from casecenter.devices import broker
-        from casecenter.devices.ingest import SUBSCRIPTION
+        from casecenter.devices.ingest import subscription
 
         client, where = broker.make_client(self.url, self.client_id)
         done = threading.Event()
         client.on_connect = lambda c, *_: c.subscribe(
-            SUBSCRIPTION, options=SubscribeOptions(qos=1, noLocal=True)
+            subscription(self.share), options=SubscribeOptions(qos=1, noLocal=not self.share)
         )
         client.on_subscribe = lambda *_: done.set()
         broker.connect(client, where, persistent=True)
@@ -227,14 +231,14 @@ class Ingest:
 
     def start(self) -> None:
         self.runs += 1
-        log = open(self.folder / f"ingest-{self.runs}.log", "wb")  # noqa: SIM115
+        log = open(self.folder / f"{self.client_id}-{self.runs}.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             self.args, env=child_env(), stdout=log, stderr=subprocess.STDOUT
         )
 
     def wait_connected(self, timeout: float = 30) -> None:
         """Until this run of the ingester says it is connected and subscribed."""
-        log = self.folder / f"ingest-{self.runs}.log"
+        log = self.folder / f"{self.client_id}-{self.runs}.log"
         wait_for(
             lambda: "connected to" in log.read_text(errors="replace"),
             timeout,
@@ -259,7 +263,7 @@ class Ingest:
 
     def log(self) -> str:
         return "\n".join(
-            (self.folder / f"ingest-{i}.log").read_text(errors="replace")[-3000:]
+            (self.folder / f"{self.client_id}-{i}.log").read_text(errors="replace")[-3000:]
             for i in range(1, self.runs + 1)
         )
 

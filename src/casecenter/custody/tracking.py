@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -440,7 +440,14 @@ def reconcile_cameras(zone: Zone, *, now: datetime | None = None) -> list[Camera
     is wanted is asked again; one that records with nobody tracked here (told
     nothing, or not listening) is told to stop. Returns the new commands; a
     "record" names the entry that made it necessary (``cause_at``, for the
-    latency figures)."""
+    latency figures).
+
+    The cameras are locked before the zone's presences are read: two ingesters
+    reconciling one zone take turns, and the second sees the first's committed
+    presences (PostgreSQL reads committed rows afresh at each statement)."""
+    cameras = list(Camera.objects.select_for_update(of=("self",)).filter(zone=zone))
+    if not cameras:
+        return []
     entry = (
         Presence.objects.filter(zone=zone, left_at__isnull=True, stay__isnull=False)
         .order_by("-entered_at")
@@ -449,7 +456,7 @@ def reconcile_cameras(zone: Zone, *, now: datetime | None = None) -> list[Camera
     wanted = entry is not None
     now = now or timezone.now()  # when casecenter decided: the batch's arrival
     commands = []
-    for camera in Camera.objects.select_for_update(of=("self",)).filter(zone=zone):
+    for camera in cameras:
         camera.zone = zone  # the zone in hand: no query per camera
         waiting = (
             CameraCommand.objects.filter(camera=camera)
@@ -751,8 +758,10 @@ def open_commands(center: Organisation | None = None, *, older_than: timedelta |
     if center is not None:
         rows = rows.filter(camera__zone__center=center)
     if older_than is not None:
+        # never sent: only once its ingester had the time to send it after its commit
+        cutoff = timezone.now() - older_than
         rows = rows.filter(
-            Q(published_at__isnull=True) | Q(published_at__lte=timezone.now() - older_than)
+            Q(published_at__isnull=True, created_at__lte=cutoff) | Q(published_at__lte=cutoff)
         )
     return rows.order_by("created_at", "id")
 
@@ -761,3 +770,19 @@ def mark_published(commands: Iterable[CameraCommand], at: datetime | None = None
     CameraCommand.objects.filter(pk__in=[c.pk for c in commands]).update(
         published_at=at or timezone.now()
     )
+
+
+def claim_resends(older_than: timedelta) -> list[CameraCommand]:
+    """The commands due to be sent again (``open_commands(older_than=…)``), marked
+    sent now in one short transaction before anything is sent. Of several ingesters
+    sharing the devices only one sends each: a row another is claiming is skipped
+    (PostgreSQL, ``SKIP LOCKED``) and one it claimed is no longer due (SQLite runs
+    one writer at a time)."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = open_commands(older_than=older_than)
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        due = list(rows)
+        mark_published(due, now)
+    return due

@@ -11,10 +11,21 @@ delivers those messages again to the persistent session; one killed between
 commit and acknowledgement gets them again too, and ``apply_events`` counts
 them as duplicates by (device, seq). Nothing is lost, nothing applied twice.
 
-After the commit the camera commands the batch decided are published (QoS 1)
-and marked published; a timer publishes again every command not confirmed
-after ``resend_after`` (3 s), so a command lost with a crash between commit
-and publication, or by a camera that was offline, is sent again.
+The camera commands a batch decided are marked published in its transaction
+and published (QoS 1) after the commit; a timer publishes again every command
+not confirmed after ``resend_after`` (3 s), claiming it first in a short
+transaction of its own, so a command lost with a crash between commit and
+publication, or by a camera that was offline, is sent again — by one ingester
+only when several share the devices.
+
+Several ingesters share the device traffic with an MQTT 5 shared subscription
+(``share_group``: ``$share/<group>/casecenter/v1/+/+/+``), each with its own
+client id: the broker hands each message to one of them. They rely on what
+makes one ingester safe — (device, seq) stored once, the device's row locked
+while its events are applied, presence replayed from the stored events in
+device-time order — so events of one device applied by two ingesters, in
+either order, leave the same state (docs/device-protocol.md, "Several
+ingesters").
 
 A message that cannot be parsed, or a valid event whose application fails on
 its own, is kept as a ``RejectedMessage`` with the reason and acknowledged: a
@@ -88,6 +99,16 @@ class Totals:
         return dict(vars(self))
 
 
+def subscription(share_group: str = "") -> str:
+    """The topic filter of an ingester: ``SUBSCRIPTION``, or shared by the ingesters
+    of ``share_group`` (``$share/<group>/…``: the broker gives each message to one)."""
+    if not share_group:
+        return SUBSCRIPTION
+    if any(c in share_group for c in "/+#") or len(share_group) > 64:
+        raise ValueError(f"not a share group name (no / + #, at most 64): {share_group!r}")
+    return f"$share/{share_group}/{SUBSCRIPTION}"
+
+
 class Ingester:
     """One ingesting process (see the module doc). ``run()`` until ``stop()``."""
 
@@ -101,7 +122,10 @@ class Ingester:
         resend_after: float = 3.0,
         session_expiry: int = 7 * 86_400,
         stats_every: float = 30.0,
+        share_group: str = "",
     ) -> None:
+        self.share_group = share_group
+        self.subscription = subscription(share_group)
         self.batch = max(1, batch)
         self.linger = max(0.0, linger)
         self.resend_after = timedelta(seconds=resend_after)
@@ -131,7 +155,13 @@ class Ingester:
             again = self._generation > 1
         # A broker that lost its state (restarted without persistence) has
         # forgotten the subscription: make it again (harmless when it remembers).
-        client.subscribe(SUBSCRIPTION, options=SubscribeOptions(qos=1, noLocal=True))
+        # No Local is a protocol error on a shared subscription (MQTT 5, 3.8.3.1):
+        # there the commands come back and are skipped as another ingester's.
+        client.subscribe(
+            self.subscription, options=SubscribeOptions(qos=1, noLocal=not self.share_group)
+        )
+        if self.share_group:  # the session of an earlier unshared run would get everything too
+            client.unsubscribe(SUBSCRIPTION)
         log.info(
             "%s to %s:%s (session %s)",
             "reconnected" if again else "connected",
@@ -156,11 +186,12 @@ class Ingester:
 
     def run(self) -> Totals:
         log.info(
-            "ingester starting: broker %s:%s, client id %s, batches of %d",
+            "ingester starting: broker %s:%s, client id %s, batches of %d, %s",
             self.broker.host,
             self.broker.port,
             self.client_id,
             self.batch,
+            f"share group {self.share_group}" if self.share_group else "not shared",
         )
         broker.connect(
             self.client,
@@ -305,6 +336,8 @@ class Ingester:
     ) -> list[CameraCommand]:
         with transaction.atomic():
             applied = tracking.apply_events(events, received_at=received_at) if events else None
+            if applied and applied.commands:  # this ingester's to send; the others' timers wait
+                tracking.mark_published(applied.commands)
             refused = [
                 Rejected(self._sources.get(id(event)), code, text, event)
                 for event, code, text in (applied.rejected if applied else [])
@@ -350,7 +383,7 @@ class Ingester:
                     self.client.ack(message.mid, message.qos)
 
     def publish(self, commands: Sequence[CameraCommand]) -> None:
-        """Publish camera commands (QoS 1) and mark them published."""
+        """Publish camera commands (QoS 1), already marked published (claimed)."""
         if not commands:
             return
         cameras = {
@@ -375,12 +408,11 @@ class Ingester:
                 qos=1,
             )
             sent.append(command)
-        tracking.mark_published(sent)
         self.totals.commands += len(sent)
 
     def resend(self) -> int:
         """Publish again the commands not confirmed after ``resend_after``."""
-        commands = list(tracking.open_commands(older_than=self.resend_after))
+        commands = tracking.claim_resends(self.resend_after)
         self.publish(commands)
         self.totals.resent += len(commands)
         return len(commands)

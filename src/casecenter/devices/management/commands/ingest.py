@@ -43,6 +43,14 @@ class Command(BaseCommand):
             default=7 * 86_400,
             help="seconds the broker keeps the session while the ingester is away",
         )
+        parser.add_argument(
+            "--share",
+            default=None,
+            metavar="GROUP",
+            help="share the devices with the other ingesters of GROUP (MQTT 5 shared "
+            "subscription; each its own --client-id). Default: CASECENTER_MQTT_SHARE_GROUP, "
+            "empty = not shared",
+        )
 
     def handle(self, *args, **options):
         if options["verbosity"] > 1:
@@ -55,6 +63,11 @@ class Command(BaseCommand):
                 linger=min(max(options["linger_ms"], 0), 10_000) / 1000,
                 resend_after=max(options["resend_after"], 0.5),
                 session_expiry=max(options["session_expiry"], 0),
+                share_group=(
+                    settings.CASECENTER_MQTT_SHARE_GROUP
+                    if options["share"] is None
+                    else options["share"]
+                ),
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
