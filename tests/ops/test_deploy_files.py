@@ -3,8 +3,9 @@ unit or the image runs exists, every variable of the example settings is one the
 code reads and the ones production must set are there, the proxy's paths are
 routed and its headers are the ones the settings believe.
 
-Fast and offline; ``nginx -t`` and ``systemd-analyze verify`` run where those
-programs are installed (``apt-get install nginx-light systemd``), else skip.
+Fast and offline; ``nginx -t``, ``caddy validate`` and ``systemd-analyze verify``
+run where those programs are installed (``apt-get install nginx-light caddy
+systemd``), else skip.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
 ENV_FILE = DEPLOY / "casecenter.env"
 NGINX = DEPLOY / "nginx" / "casecenter.conf"
+CADDYFILE = DEPLOY / "caddy" / "Caddyfile"
 CONTAINERFILE = DEPLOY / "Containerfile"
 
 #: what a site of several nodes cannot leave to the embedded defaults: the database,
@@ -51,6 +53,7 @@ MUST_SET = {
     "CASECENTER_AUDIT_ORIGIN",
     "CASECENTER_AUDIT_WITNESSES",
     "CASECENTER_MQTT_URL",
+    "CASECENTER_MQTT_SHARE_GROUP",
     "CASECENTER_NATS_URL",
     "CASECENTER_NATS_SUBJECT_PREFIX",
     "CASECENTER_DOSSIER_STORAGE",
@@ -178,6 +181,36 @@ def example_settings(tmp_path_factory) -> dict:
         check=True,
     )
     return json.loads(result.stdout)
+
+
+def write_self_signed(folder: Path) -> None:
+    """casecenter.crt and casecenter.key in ``folder``: a day's self-signed certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "casecenter.test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "casecenter.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "casecenter.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 # --- systemd units -------------------------------------------------------------------
@@ -328,32 +361,7 @@ def test_the_proxy_takes_the_largest_dossier_file(settings):
 
 @pytest.mark.skipif(not shutil.which("nginx"), reason="nginx not installed")
 def test_nginx_accepts_the_configuration(tmp_path):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "casecenter.test")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "casecenter.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "casecenter.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    write_self_signed(tmp_path)
     site = NGINX.read_text().replace("/etc/nginx/tls/", f"{tmp_path}/")
     (tmp_path / "casecenter.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(
@@ -365,6 +373,33 @@ def test_nginx_accepts_the_configuration(tmp_path):
         capture_output=True,
         text=True,
         timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_caddy_checks_and_guards_routed_paths(settings):
+    conf = CADDYFILE.read_text()
+    assert resolve(re.search(r"health_uri (\S+)", conf)[1]).func.__name__ == "healthz"
+    operator = re.search(r"@operator path (.+)", conf)[1].split()
+    assert {resolve(p).func.__name__ for p in operator} == {"metrics", "readyz"}
+    assert resolve("/witness/add-checkpoint").func.__name__ == "add_checkpoint"
+    assert "handle /witness/* {" in conf
+    sizes = [int(n) for n in re.findall(r"max_size (\d+)MB", conf)]
+    assert max(sizes) > settings.CASECENTER_DOSSIER_MAX_MB
+
+
+@pytest.mark.skipif(not shutil.which("caddy"), reason="caddy not installed")
+def test_caddy_accepts_the_configuration(tmp_path):
+    write_self_signed(tmp_path)
+    site = CADDYFILE.read_text().replace("/etc/caddy/tls/", f"{tmp_path}/")
+    (tmp_path / "Caddyfile").write_text(site)
+    home = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        ["caddy", "validate", "--adapter", "caddyfile", "--config", str(tmp_path / "Caddyfile")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", **home},
     )
     assert result.returncode == 0, result.stderr
 
