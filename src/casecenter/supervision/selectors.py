@@ -11,10 +11,12 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     IntegerField,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -23,13 +25,22 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, RowNumber
 
-from casecenter.accounts.models import PARTNER_ROLES, POLICE_ROLES, Organisation, Role, User
+from casecenter.accounts.models import (
+    ALERTED_ROLES,
+    PARTNER_ROLES,
+    POLICE_ROLES,
+    Organisation,
+    Role,
+    User,
+)
 from casecenter.audit.services import record
 from casecenter.cases.access import SUPERVISING_ROLES
+from casecenter.cases.models import Assignment
 from casecenter.errors import NotFound
 from casecenter.supervision import timers
 from casecenter.supervision.models import (
     Alert,
+    AlertAudience,
     AlertState,
     Deadline,
     DeadlineState,
@@ -64,6 +75,35 @@ def visible_alerts(user: User) -> QuerySet[Alert]:
     )
     not_secret = Q(case__isnull=True) | Q(case__secret=False)
     return Alert.objects.filter(_assigned(user, "case__") | (to_role & not_secret)).distinct()
+
+
+def alert_viewers(
+    alert: Alert, *, audience: QuerySet[AlertAudience] | None = None
+) -> QuerySet[User]:
+    """The users ``visible_alerts`` shows ``alert`` to, as one query: the same rule
+    read from the alert's side (a test holds the two equal on generated worlds).
+
+    The live push asks it once per alert for the users with an open stream,
+    instead of asking ``visible_alerts`` once per user. ``audience`` narrows it
+    to some of the alert's audience rows (an escalation's new rung): then only
+    the people those rows tell, not the case's officers, who were told already."""
+    rows = alert.audience.all() if audience is None else audience
+    scope = [alert.organisation_id]
+    if alert.organisation.parent_id is not None:
+        scope.append(alert.organisation.parent_id)
+    # a row without an organisation tells the role in the alert's scope; a row
+    # with one tells the role there
+    in_scope = Exists(rows.filter(role=OuterRef("role"), organisation__isnull=True))
+    there = Exists(rows.filter(role=OuterRef("role"), organisation_id=OuterRef("organisation_id")))
+    reaches = (Q(in_scope) & Q(organisation_id__in=scope)) | Q(there)
+    if alert.case_id is not None and alert.case.secret:
+        reaches = Q(pk__in=[])  # a secret case's alert goes to its own officers only
+    if alert.case_id is not None and audience is None:
+        works = Assignment.objects.filter(
+            case_id=alert.case_id, user=OuterRef("pk"), ended_at__isnull=True
+        )
+        reaches |= Q(Exists(works))
+    return User.objects.filter(reaches, role__in=ALERTED_ROLES)
 
 
 #: the orders of an alert list; the first is the default
