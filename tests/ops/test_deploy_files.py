@@ -213,6 +213,13 @@ def write_self_signed(folder: Path) -> None:
     )
 
 
+def run_tool(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """A checker of the files (nginx, caddy, systemd-analyze): its exit status and output."""
+    return subprocess.run(  # noqa: S603 - fixed arguments
+        argv, capture_output=True, text=True, timeout=60, env=env
+    )
+
+
 # --- systemd units -------------------------------------------------------------------
 
 
@@ -279,12 +286,7 @@ def test_systemd_accepts_the_units(tmp_path):
     for path in [*UNITS, DEPLOY / "systemd" / "casecenter.target"]:
         text = path.read_text().replace("/opt/casecenter/bin/casecenter", here)
         (tmp_path / path.name).write_text(text)
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        ["systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir())],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_tool("systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir()))
     assert result.returncode == 0, result.stderr + result.stdout
 
 
@@ -368,12 +370,7 @@ def test_nginx_accepts_the_configuration(tmp_path):
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
         f"http {{\n  access_log off;\n  include {tmp_path}/casecenter.conf;\n}}\n"
     )
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_tool("nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"))
     assert result.returncode == 0, result.stderr
 
 
@@ -394,11 +391,14 @@ def test_caddy_accepts_the_configuration(tmp_path):
     site = CADDYFILE.read_text().replace("/etc/caddy/tls/", f"{tmp_path}/")
     (tmp_path / "Caddyfile").write_text(site)
     home = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        ["caddy", "validate", "--adapter", "caddyfile", "--config", str(tmp_path / "Caddyfile")],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    config = str(tmp_path / "Caddyfile")
+    result = run_tool(
+        "caddy",
+        "validate",
+        "--adapter",
+        "caddyfile",
+        "--config",
+        config,
         env={"PATH": "/usr/bin:/bin", **home},
     )
     assert result.returncode == 0, result.stderr
