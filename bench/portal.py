@@ -1,11 +1,15 @@
-"""Public case-progress page (办案进度查询) at size: requests per second and latency.
+"""Public case-progress page (办案进度查询) and case detail at size: requests per second.
 
     .venv/bin/python bench/portal.py [--db postgres|sqlite] [--cases N] [--reuse]
-        [--connections 32] [--seconds 5] [--rounds 3] [--conn-max-age S] [--explain]
+        [--server serve|runserver] [--workers N] [--connections 32] [--seconds 5]
+        [--rounds 3] [--conn-max-age S] [--explain]
 
-Issue 6, item 8: public page requests per second against the trivial
-``/api/health`` endpoint of the same server in the same run, and p99 latency
-at 32 connections, on PostgreSQL with 1,000,000 cases loaded.
+Issue 6, item 8 and issue 17: public page requests per second against the
+trivial ``/api/health`` endpoint of the same server in the same run, and p99
+latency at 32 connections, on PostgreSQL with 1,000,000 cases loaded; the same
+for an officer's case detail through the API (``GET /api/cases/{id}`` with a
+bearer token, a case the officer is assigned to: need-to-know and its audit
+entry included).
 
 1. ``load``: the throw-away database (PostgreSQL ``casecenter_bench_portal``,
    or a SQLite file) is migrated and filled, by ``INSERT … SELECT`` over a
@@ -18,24 +22,31 @@ at 32 connections, on PostgreSQL with 1,000,000 cases loaded.
    million takes minutes.
 2. ``world``: a few cases made through the services as an officer makes them
    (accept, assign a partner, add a reporter and a suspect, file, investigate,
-   detain) and a receipt for each through ``portal.services.issue_receipt``.
-3. ``http``: a real server (``casecenter runserver``, threaded, one process)
-   and an asyncio client holding 32 keep-alive connections, each from its own
-   loopback address (127.1.x.y: the portal throttles token opens per client
-   address) with its own browser session: it opens one receipt's QR link once,
-   then asks for ``/p/case/`` over and over. Rounds of the trivial endpoint and
-   of the public page alternate on the same connections, so drift hits both
-   alike. Latency is from sending a request to its last byte, at the client.
-   The client acknowledges at once (``TCP_QUICKACK``): ``runserver`` writes a
-   response in several small pieces with Nagle's algorithm on, and a delayed
-   ACK would add ~40 ms to every keep-alive response, which the trivial
-   endpoint would then measure instead of the server.
+   detain), a receipt for each through ``portal.services.issue_receipt``, and
+   an API token of the lead officer (``accounts.services.issue_api_token``).
+3. ``http``: the production server (``casecenter serve``: uvicorn worker
+   processes, a psycopg pool on PostgreSQL; ``--workers``, default one per
+   CPU), or ``--server runserver`` (threaded, one process), and an asyncio
+   client holding 32 keep-alive connections, each from its own loopback
+   address (127.1.x.y: the portal throttles token opens per client address)
+   with its own browser session: it opens one receipt's QR link once, then
+   asks for ``/p/case/`` over and over. The case-detail rounds ask
+   ``/api/cases/{id}`` on the same connections with the officer's bearer
+   token and no cookie, as an API client does. Rounds of the trivial endpoint,
+   of the public page and of the case detail alternate on the same
+   connections, so drift hits all alike. Latency is from sending a request to
+   its last byte, at the client. The client acknowledges at once
+   (``TCP_QUICKACK``): ``runserver`` writes a response in several small pieces
+   with Nagle's algorithm on, and a delayed ACK would add ~40 ms to every
+   keep-alive response, which the trivial endpoint would then measure instead
+   of the server.
 
-Prints JSON: requests per second of each round, their means, the ratio
-public/trivial, p50/p99 latency of both, the load time, and one page view's
-cost measured in-process (SQL queries, median wall and database milliseconds;
-``--explain`` prints the queries' plans). ``--conn-max-age`` serves with
-persistent database connections, to see what opening one per request costs.
+Prints JSON: requests per second of each round, their means, the ratios
+public/trivial and detail/trivial, p50/p99 latency, the load time, and one
+page view's and one case detail's cost measured in-process (SQL queries,
+median wall and database milliseconds; ``--explain`` prints the page's query
+plans). ``--conn-max-age`` serves runserver with persistent database
+connections, to see what opening one per request costs.
 Absolute numbers depend on the machine and on what else runs on it (the load
 average at the start is reported); the ratio is the figure to watch.
 """
@@ -320,13 +331,14 @@ def child_load(cases: int) -> dict:
 
 
 def child_world(receipts: int, explain: bool) -> dict:
-    """Cases made through the services, a receipt for each, and one page view's SQL."""
+    """Cases made through the services, a receipt for each, an officer's API token,
+    and the cost of one page view and one case detail, in-process."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from casecenter.accounts.models import Organisation, OrganisationKind, Role, User
+    from casecenter.accounts.services import issue_api_token
     from casecenter.cases import services as cases
     from casecenter.measures.services import start_measure
     from casecenter.portal.models import Attempt
@@ -342,7 +354,7 @@ def child_world(receipts: int, explain: bool) -> dict:
         )[0]
         for name in ("bench-lead", "bench-partner")
     )
-    tokens, numbers = [], []
+    tokens, numbers, case_ids = [], [], []
     for n in range(receipts):
         case = cases.accept_case(lead, kind="criminal", category="theft", title=f"公开页基准{n}")
         cases.assign_officer(lead, case, partner, "assisting")
@@ -364,9 +376,39 @@ def child_world(receipts: int, explain: bool) -> dict:
         _, token = issue_receipt(lead, case, reporter)
         tokens.append(token)
         numbers.append(case.number)
+        case_ids.append(case.pk)
+    _, api_token = issue_api_token(lead, name="bench")
 
     browser = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.255")
     assert browser.get(f"/p/t/{tokens[0]}/").status_code == 302
+    page = profile(browser, "/p/case/", numbers[0])
+    api = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {api_token}")
+    detail = profile(api, f"/api/cases/{case_ids[0]}", numbers[0])
+    Attempt.objects.all().delete()
+    if explain:
+        pg = connection.vendor == "postgresql"
+        explain = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
+        with connection.cursor() as cursor:
+            for q in page["captured"] + detail["captured"]:
+                if q["sql"].lstrip().upper().startswith("SELECT"):
+                    cursor.execute(explain + q["sql"])
+                    plan = "\n  ".join(str(row[-1]) for row in cursor.fetchall())
+                    print(f"\n{q['sql']}\n  {plan}", file=sys.stderr)
+    return {
+        "tokens": tokens,
+        "case_ids": case_ids,
+        "api_token": api_token,
+        **{f"page_{k}": v for k, v in page.items() if k != "captured"},
+        **{f"detail_{k}": v for k, v in detail.items() if k != "captured"},
+    }
+
+
+def profile(client, path: str, expect: str) -> dict:
+    """``PROFILE_VIEWS`` requests for ``path``, one at a time in this process: SQL
+    queries of the last, median wall and database milliseconds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     spent: list[float] = []
 
     def timed(execute, sql, params, many, context):  # finer than the captured "time"
@@ -377,29 +419,19 @@ def child_world(receipts: int, explain: bool) -> dict:
             spent.append(time.perf_counter() - started)
 
     views, db = [], []
-    for _ in range(PROFILE_VIEWS):  # one at a time, in this process: the page's own cost
+    for _ in range(PROFILE_VIEWS):
         spent.clear()
         started = time.perf_counter()
         with connection.execute_wrapper(timed), CaptureQueriesContext(connection) as queries:
-            page = browser.get("/p/case/")
+            answer = client.get(path)
         views.append(time.perf_counter() - started)
         db.append(sum(spent))
-        assert page.status_code == 200 and numbers[0] in page.content.decode()
-    Attempt.objects.all().delete()
-    if explain:
-        pg = connection.vendor == "postgresql"
-        explain = "EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN "
-        with connection.cursor() as cursor:
-            for q in queries.captured_queries:
-                if q["sql"].lstrip().upper().startswith("SELECT"):
-                    cursor.execute(explain + q["sql"])
-                    plan = "\n  ".join(str(row[-1]) for row in cursor.fetchall())
-                    print(f"\n{q['sql']}\n  {plan}", file=sys.stderr)
+        assert answer.status_code == 200 and expect in answer.content.decode(), path
     return {
-        "tokens": tokens,
-        "page_queries": len(queries.captured_queries),
-        "page_ms_in_process": round(statistics.median(views) * 1000, 2),
-        "page_db_ms": round(statistics.median(db) * 1000, 2),
+        "captured": queries.captured_queries,
+        "queries": len(queries.captured_queries),
+        "ms_in_process": round(statistics.median(views) * 1000, 2),
+        "db_ms": round(statistics.median(db) * 1000, 2),
     }
 
 
@@ -463,9 +495,15 @@ class Browser:
         if hasattr(socket, "TCP_QUICKACK"):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
 
-    async def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\n"
-        if self.cookies:
+    async def get(self, path: str, bearer: str = "") -> tuple[int, dict[str, str], bytes]:
+        """``path`` with this browser's cookies, or as an API client with ``bearer``
+        (its token and no cookie)."""
+        head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if bearer:
+            head += f"Accept: application/json\r\nAuthorization: Bearer {bearer}\r\n"
+        else:
+            head += "Accept: text/html\r\n"
+        if self.cookies and not bearer:
             head += "Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()) + "\r\n"
         self.writer.write(f"{head}\r\n".encode())
         self.quick_ack()
@@ -494,36 +532,44 @@ class Browser:
             raise RuntimeError(f"the public page answered {status}")
 
 
-async def one_round(browsers: list[Browser], path: str, seconds: float) -> tuple[float, list]:
-    """Every browser asks for ``path`` again and again for ``seconds``: rps and latencies."""
+async def one_round(
+    browsers: list[Browser], paths: list[str], seconds: float, bearer: str = ""
+) -> tuple[float, list]:
+    """Browser n asks for ``paths[n % len(paths)]`` again and again for ``seconds``
+    (with ``bearer``: as an API client): rps and latencies."""
     latencies: list[float] = []
     started = time.perf_counter()
     stop = started + seconds
 
-    async def ask(browser: Browser) -> None:
+    async def ask(browser: Browser, path: str) -> None:
         while time.perf_counter() < stop:
             sent = time.perf_counter()
-            status, _, _ = await browser.get(path)
+            status, _, _ = await browser.get(path, bearer)
             if status != 200:
                 raise RuntimeError(f"{path} answered {status}")
             latencies.append(time.perf_counter() - sent)
 
-    await asyncio.gather(*(ask(b) for b in browsers))
+    await asyncio.gather(*(ask(b, paths[n % len(paths)]) for n, b in enumerate(browsers)))
     return len(latencies) / (time.perf_counter() - started), latencies
 
 
-async def measure(port: int, tokens: list[str], connections: int, seconds: float, rounds: int):
+async def measure(port: int, world: dict, connections: int, seconds: float, rounds: int):
     browsers = [Browser(port, n) for n in range(connections)]
+    tokens = world["tokens"]
     for n, browser in enumerate(browsers):  # one after another: the listen backlog is 10
         await browser.open_receipt(tokens[n % len(tokens)])
-    paths = {"trivial": "/api/health", "public": "/p/case/"}
-    for path in paths.values():
-        await one_round(browsers, path, 1.0)  # warm-up
-    rps: dict[str, list[float]] = {k: [] for k in paths}
-    latencies: dict[str, list[float]] = {k: [] for k in paths}
-    for _ in range(rounds):  # alternate so drift hits both alike
-        for name, path in paths.items():
-            per_s, times = await one_round(browsers, path, seconds)
+    kinds = {  # name: (paths, bearer)
+        "trivial": (["/api/health"], ""),
+        "public": (["/p/case/"], ""),
+        "detail": ([f"/api/cases/{pk}" for pk in world["case_ids"]], world["api_token"]),
+    }
+    for paths, bearer in kinds.values():
+        await one_round(browsers, paths, 1.0, bearer)  # warm-up
+    rps: dict[str, list[float]] = {k: [] for k in kinds}
+    latencies: dict[str, list[float]] = {k: [] for k in kinds}
+    for _ in range(rounds):  # alternate so drift hits all alike
+        for name, (paths, bearer) in kinds.items():
+            per_s, times = await one_round(browsers, paths, seconds, bearer)
             rps[name].append(round(per_s, 1))
             latencies[name].extend(times)
     for browser in browsers:
@@ -536,11 +582,12 @@ async def measure(port: int, tokens: list[str], connections: int, seconds: float
             "p99_ms": round(percentile(latencies[name], 0.99) * 1000, 2),
             "requests": len(latencies[name]),
         }
-        for name in paths
+        for name in kinds
     }
-    figures["public_vs_trivial"] = round(
-        figures["public"]["rps_mean"] / figures["trivial"]["rps_mean"], 4
-    )
+    for name in ("public", "detail"):
+        figures[f"{name}_vs_trivial"] = round(
+            figures[name]["rps_mean"] / figures["trivial"]["rps_mean"], 4
+        )
     return figures
 
 
@@ -557,9 +604,13 @@ def bench_db(db: str, args: argparse.Namespace) -> dict:
         load = {"reused": False, **run_child(__file__, env, "load", cases, quiet=False)}
     world = run_child(__file__, env, "world", args.receipts, int(args.explain), quiet=False)
     port = free_port()
-    command = [str(BIN / "casecenter"), "runserver", f"127.0.0.1:{port}", "--noreload"]
-    if args.conn_max_age is not None:
+    if args.server == "serve":
+        command = [str(BIN / "casecenter"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", str(args.workers)]
+    elif args.conn_max_age is not None:
         command = [sys.executable, __file__, "--child", "serve", str(port), str(args.conn_max_age)]
+    else:
+        command = [str(BIN / "casecenter"), "runserver", f"127.0.0.1:{port}", "--noreload"]
     server = subprocess.Popen(
         command,
         env=env,
@@ -567,13 +618,11 @@ def bench_db(db: str, args: argparse.Namespace) -> dict:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_up(f"http://127.0.0.1:{port}")
-        http = asyncio.run(
-            measure(port, world["tokens"], args.connections, args.seconds, args.rounds)
-        )
+        wait_up(f"http://127.0.0.1:{port}", 60)
+        http = asyncio.run(measure(port, world, args.connections, args.seconds, args.rounds))
     finally:
-        server.terminate()
-        server.wait(10)
+        server.terminate()  # casecenter serve: a graceful stop of its workers
+        server.wait(30)
     return {
         "cases": max(cases, have),
         "load": load,
@@ -583,7 +632,7 @@ def bench_db(db: str, args: argparse.Namespace) -> dict:
         "receipts": args.receipts,
         "conn_max_age": args.conn_max_age,
         **http,
-        **{k: v for k, v in world.items() if k.startswith("page_")},
+        **{k: v for k, v in world.items() if k.startswith(("page_", "detail_"))},
     }
 
 
@@ -595,6 +644,15 @@ def main() -> None:
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--cases", type=int, help="default: 1,000,000 (postgres), 100,000")
     parser.add_argument("--reuse", action="store_true", help="keep a database holding N cases")
+    parser.add_argument(
+        "--server",
+        choices=["serve", "runserver"],
+        default="serve",
+        help="casecenter serve (uvicorn workers, the production server) or runserver",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="casecenter serve's processes"
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=5.0, help="per round")
     parser.add_argument("--rounds", type=int, default=3, help="of each endpoint, alternated")
@@ -602,7 +660,7 @@ def main() -> None:
     parser.add_argument(
         "--conn-max-age",
         type=int,
-        help="serve with persistent database connections (default: as configured, 0)",
+        help="runserver with persistent database connections (default: as configured)",
     )
     parser.add_argument("--explain", action="store_true", help="page queries' plans to stderr")
     args = parser.parse_args()
@@ -612,8 +670,12 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "portal",
-                "what": "public case page vs /api/health: requests/s and latency, same server",
-                "server": "casecenter runserver (threaded, one process)",
+                "what": "public case page and case detail (API) vs /api/health, same server",
+                "server": (
+                    f"casecenter serve --workers {args.workers} (uvicorn)"
+                    if args.server == "serve"
+                    else "casecenter runserver (threaded, one process)"
+                ),
                 "client": "asyncio, keep-alive, one session per connection, TCP_QUICKACK",
                 "db": args.db,
                 "loadavg_1m_at_start": load_before,
