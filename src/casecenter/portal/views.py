@@ -20,7 +20,13 @@ from casecenter.cases import selectors as cases
 from casecenter.errors import DomainError
 from casecenter.portal import services
 from casecenter.portal.models import Receipt
-from casecenter.portal.selectors import party_view, public_case, station_feedback
+from casecenter.portal.selectors import (
+    party_view,
+    public_case,
+    station_feedback,
+    with_public_stamp,
+)
+from casecenter.portal.timeline import timeline
 from casecenter.web.forms import get_object_or_404_domain, run_service, submit_form
 
 SESSION_KEY = "portal_receipts"
@@ -116,13 +122,11 @@ def by_token(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _opened(request: HttpRequest) -> list[Receipt]:
-    """The receipts this browser opened that still open their case."""
+    """The receipts this browser opened that still open their case (checked on the
+    rows read now, never on anything cached)."""
     ids = request.session.get(SESSION_KEY, [])
-    return [
-        r
-        for r in Receipt.objects.select_related("case__organisation", "party").filter(pk__in=ids)
-        if services.viewable(r)
-    ]
+    receipts = Receipt.objects.select_related("case__organisation").filter(pk__in=ids)
+    return [r for r in with_public_stamp(receipts) if services.viewable(r)]
 
 
 def case(request: HttpRequest) -> HttpResponse:
@@ -130,10 +134,11 @@ def case(request: HttpRequest) -> HttpResponse:
     receipts = _opened(request)
     if not receipts:
         return redirect("portal-find")
+    views = [party_view(r) for r in receipts]
     return render(
         request,
         "portal/case.html",
-        {"views": [party_view(r) for r in receipts], "stars": range(1, 6)},
+        {"views": [(v, timeline(request, v)) for v in views]},
     )
 
 
