@@ -28,7 +28,9 @@ the same database, so the figures compare within one run):
 
 The delay of a delivery is its arrival minus its alert's commit, over every
 stream × alert; deliveries that never came are counted and reported (a failure,
-not a slow delivery). Beside them: the RSS and threads of the server's parent
+not a slow delivery). Per alert, its first stream's delay (until the server
+sends anything) and the spread to its last stream (the writing to all) tell
+where the time goes. Beside them: the RSS and threads of the server's parent
 and of its worker process (the one holding the streams) before and after the
 alerts, PostgreSQL's connections to the database, the load average at the
 start, and the first lines of any error the server logged.
@@ -404,14 +406,25 @@ async def measure(
         "after_alerts": after,
     }
     if delays:
-        result["delay_ms"] = {
-            f"p{int(p * 100)}": round(1000 * percentile(delays, p), 1) for p in (0.5, 0.9, 0.99)
-        } | {
-            "min": round(1000 * min(delays), 1),
-            "max": round(1000 * max(delays), 1),
-            "mean": round(1000 * statistics.fmean(delays), 1),
-        }
+        result["delay_ms"] = summary(delays)
+        # per alert: its first stream (how long until the server sends anything) and
+        # the spread to its last one (how long it takes to write to every stream)
+        first, spread = [], []
+        for alert_id, t in committed.items():
+            times = [s.arrived[alert_id] for s in streams if alert_id in s.arrived]
+            if times:
+                first.append(min(times) - t)
+                spread.append(max(times) - min(times))
+        result["first_stream_ms"] = summary(first)
+        result["first_to_last_stream_ms"] = summary(spread)
     return result
+
+
+def summary(values: list[float]) -> dict:
+    """p50, p90, p99, min, max and mean of seconds, in milliseconds."""
+    ms = {f"p{int(p * 100)}": percentile(values, p) for p in (0.5, 0.9, 0.99)}
+    ms |= {"min": min(values), "max": max(values), "mean": statistics.fmean(values)}
+    return {k: round(1000 * v, 1) for k, v in ms.items()}
 
 
 # --- the benchmark ------------------------------------------------------------------
