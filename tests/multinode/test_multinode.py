@@ -29,8 +29,10 @@ sequenced. Every wait is a failure bound; nothing is timed.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -417,12 +419,20 @@ def test_a_day_on_two_of_everything_loses_nothing_when_one_of_each_is_killed(
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
     marks["checked"] = time.monotonic()
+    # what the ingesters that stopped said they did (the killed run says nothing)
+    totals = {
+        n.name: [
+            {k: t[k] for k in ("received", "new", "duplicates")}
+            for t in map(ast.literal_eval, re.findall(r"stopped: (\{.*\})", n.output()))
+        ]
+        for n in ingesters
+    }
     steps = list(marks.items())
     print(
         f"\nmultinode: {len(sent)} device events ({dict(devices.kinds)}, "
         f"{len(cameras.published())} camera answers), {len(alerts)} alerts {dict(per_rule)}, "
         f"{len(outbox)} outbox events on JetStream, "
         f"{cluster.value('SELECT count(*) FROM audit_auditentry')} audit entries; "
-        "web1, worker1, ingest1 killed; seconds to "
+        f"web1, worker1, ingest1 killed, ingesters after: {totals}; seconds to "
         + ", ".join(f"{b[0]} {b[1] - a[1]:.0f}" for a, b in zip(steps, steps[1:], strict=False))
     )
