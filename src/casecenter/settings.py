@@ -14,6 +14,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -381,6 +382,18 @@ CASECENTER_NATS_MAX_AGE_DAYS = float(os.environ.get("CASECENTER_NATS_MAX_AGE_DAY
 CASECENTER_NATS_DUPLICATE_WINDOW_SECONDS = float(
     os.environ.get("CASECENTER_NATS_DUPLICATE_WINDOW_SECONDS", "3600")
 )
+
+# --- live push of alerts (supervision.push; docs/operations.md "Live push") -------
+# "notify": open pages are fed by PostgreSQL LISTEN/NOTIFY (the default there);
+# "poll": each open page asks the database about once a second (SQLite always).
+CASECENTER_LIVE_PUSH = os.environ.get("CASECENTER_LIVE_PUSH", "notify").strip().lower()
+if CASECENTER_LIVE_PUSH not in {"notify", "poll"}:
+    raise ImproperlyConfigured(
+        f"CASECENTER_LIVE_PUSH={CASECENTER_LIVE_PUSH!r}: say 'notify' or 'poll'."
+    )
+# Where each web process LISTENs (a session of its own; set it to the PostgreSQL
+# server itself when DATABASE_URL goes through a transaction-mode pooler).
+CASECENTER_LIVE_LISTEN_URL = os.environ.get("CASECENTER_LIVE_LISTEN_URL", "")
 
 # --- notifications to parties (portal) -----------------------------------
 # The address the public reaches the portal at, for links in SMS and e-mail.

@@ -33,16 +33,17 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
+from django.db import close_old_connections
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from casecenter.accounts.models import User
-from casecenter.supervision import subjects
+from casecenter.supervision import push, subjects
 from casecenter.supervision.models import Alert
 from casecenter.supervision.selectors import open_alert_count, visible_alerts
 
@@ -103,12 +104,26 @@ def alert_payload(alert: Alert, *, english: bool) -> dict:
 class _Stream:
     """What one stream has sent so far, and the frames of its next poll."""
 
-    def __init__(self, user: User, *, after: int, english: bool) -> None:
+    def __init__(
+        self,
+        user: User,
+        *,
+        after: int,
+        english: bool,
+        take: Callable[[int], int | None] | None = None,
+    ) -> None:
         self.user, self.after, self.english = user, after, english
         self.started = time.monotonic()
         self.sent: set[int] = set()
         self.cursor = after
         self.counted_at, self.beat_at = -1e9, time.monotonic()
+        self.take = take or self._take
+
+    def _take(self, alert_id: int) -> int | None:
+        """Mark an alert sent; the frame's ``id:`` (the highest id sent)."""
+        self.sent.add(alert_id)
+        self.cursor = max(self.cursor, alert_id)
+        return self.cursor
 
     def poll(self) -> list[str]:
         now = time.monotonic()
@@ -121,9 +136,10 @@ class _Stream:
             .order_by("pk")[:BATCH]
         )
         for alert in fresh:
-            self.sent.add(alert.pk)
-            self.cursor = max(self.cursor, alert.pk)
-            frames.append(frame("alert", alert_payload(alert, english=self.english), self.cursor))
+            event_id = self.take(alert.pk)
+            if event_id is not None:  # None: the hub pushed it already
+                payload = alert_payload(alert, english=self.english)
+                frames.append(frame("alert", payload, event_id))
         if fresh or now - self.counted_at >= COUNT_SECONDS:
             frames.append(frame("count", {"open": open_alert_count(self.user)}))
             self.counted_at = now
@@ -150,6 +166,7 @@ def stop_streams() -> None:
     this one once it is back) with ``Last-Event-ID`` and miss nothing.
     """
     _stopping.set()
+    push.wake_all()
 
 
 def alert_events(user: User, *, after: int, english: bool) -> Iterator[str]:
@@ -172,20 +189,32 @@ def alert_events(user: User, *, after: int, english: bool) -> Iterator[str]:
 
 
 async def alert_events_async(user: User, *, after: int, english: bool) -> AsyncIterator[str]:
-    """The same frames for an ASGI server (``casecenter serve``): it waits on the
-    event loop between polls; each poll's queries run on the request's own thread
-    (``sync_to_async``, thread-sensitive: the request's connection), which is idle
-    in between.
+    """The same frames for an ASGI server (``casecenter serve``): fed by
+    notifications on PostgreSQL (``push``), else polling without holding a thread.
 
     Django's ASGI handler would read a synchronous iterator to its end before
     sending a byte, which for a stream is never."""
+    pushed = await sync_to_async(push.enabled)()
+    events = (
+        _pushed(user, after=after, english=english)
+        if pushed
+        else _polled(user, after=after, english=english)
+    )
+    async for chunk in events:
+        yield chunk
+
+
+async def _polled(user: User, *, after: int, english: bool) -> AsyncIterator[str]:
+    """Poll: between polls the stream waits on the event loop; each poll's queries
+    run on the request's own thread (``sync_to_async``, thread-sensitive), which
+    gives its connection back after each poll and is idle in between."""
     global _open
     with _open_lock:
         _open += 1
     try:
         yield f"retry: {RETRY_MS}\n\n"
         stream = _Stream(user, after=after, english=english)
-        poll = sync_to_async(stream.poll)
+        poll = sync_to_async(_released(stream.poll))
         while True:
             for chunk in await poll():
                 yield chunk
@@ -195,3 +224,51 @@ async def alert_events_async(user: User, *, after: int, english: bool) -> AsyncI
     finally:
         with _open_lock:
             _open -= 1
+
+
+async def _pushed(user: User, *, after: int, english: bool) -> AsyncIterator[str]:
+    """Push: the stream is on the process's hub before it looks back, so an alert
+    committed meanwhile is queued, not lost; it looks back once (what came after
+    ``after``: a reconnection's ``Last-Event-ID``), then only sends what the hub
+    queues and a keep-alive now and then. It never queries the database itself."""
+    global _open
+    with _open_lock:
+        _open += 1
+    hub = push.hub()
+    subscriber = push.Subscriber(user=user, after=after, english=english)
+    hub.subscribe(subscriber)
+    started = time.monotonic()
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        stream = _Stream(user, after=after, english=english, take=subscriber.take)
+        for chunk in await sync_to_async(_released(stream.poll))():
+            yield chunk
+        while not _stopping.is_set():
+            left = STREAM_SECONDS - (time.monotonic() - started)
+            if left <= 0 or len(subscriber.sent) >= MAX_EVENTS:
+                return
+            try:
+                chunk = await asyncio.wait_for(
+                    subscriber.queue.get(), timeout=min(HEARTBEAT_SECONDS, left)
+                )
+            except TimeoutError:
+                chunk = ": keep-alive\n\n"
+            if chunk:  # "" is stop_streams waking the stream
+                yield chunk
+    finally:
+        hub.unsubscribe(subscriber)
+        with _open_lock:
+            _open -= 1
+
+
+def _released(poll):
+    """``poll``, then the database connection goes back (to the pool, or closed):
+    an open stream must not hold one of a process's few connections."""
+
+    def run() -> list[str]:
+        try:
+            return poll()
+        finally:
+            close_old_connections()
+
+    return run

@@ -24,6 +24,7 @@ from casecenter.cases.models import Case, Party
 from casecenter.errors import Conflict, InvalidInput, PermissionDenied
 from casecenter.law.periods import MAX_LENGTH
 from casecenter.outbox.services import emit
+from casecenter.supervision import push
 from casecenter.supervision.models import (
     Alert,
     AlertAudience,
@@ -267,11 +268,13 @@ def meet_deadlines(
             data={"rule": deadline.rule_id, "state": deadline.state},
         )
         # warnings are answered by the duty done; a breach alert stays for review
-        Alert.objects.filter(
+        answered = Alert.objects.filter(
             deadline=deadline,
             kind="warning",
             state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED],
-        ).update(
+        )
+        push.announce(answered.values_list("pk", flat=True), "resolved")
+        answered.update(
             state=AlertState.RESOLVED,
             resolved_at=at,
             resolved_by=actor,
@@ -540,6 +543,7 @@ def raise_alert(
         case_id=getattr(case, "pk", None),
         organisation_id=organisation_id,
     )
+    push.announce([alert.pk], "raised")
     return alert
 
 
@@ -638,6 +642,7 @@ def escalate(alert: Alert, *, at: datetime | None = None) -> Alert:
     alert.save(update_fields=["level", "escalate_at"])
     record(None, "alert.escalated", alert, data={"level": alert.level, "role": role})
     emit("alert.escalated", alert_id=alert.pk, level=alert.level)
+    push.announce([alert.pk], "escalated")
     return alert
 
 
@@ -668,6 +673,7 @@ def _acknowledge(actor: User, alert: Alert, note: str, now: datetime) -> None:
     )
     record(actor, "alert.acknowledged", alert, reason=note)
     emit("alert.acknowledged", alert_id=alert.pk)
+    push.announce([alert.pk], "acknowledged")
 
 
 @transaction.atomic
@@ -748,6 +754,7 @@ def resolve_automatically(
         )
         record(None, "alert.resolved", alert, reason=en, data={"automatic": True})
         emit("alert.resolved", alert_id=alert.pk)
+        push.announce([alert.pk], "resolved")
         done += 1
     return done
 
@@ -769,6 +776,7 @@ def resolve_alert(actor: User, alert: Alert, *, resolution: str) -> Alert:
     alert.save()
     record(actor, "alert.resolved", alert, reason=resolution)
     emit("alert.resolved", alert_id=alert.pk)
+    push.announce([alert.pk], "resolved")
     return alert
 
 
@@ -825,6 +833,7 @@ def reopen_alert(alert: Alert, *, zh: str, en: str, at: datetime | None = None) 
     alert.save()
     record(None, "alert.reopened", alert, reason=en, data={"reason_zh": zh})
     emit("alert.reopened", alert_id=alert.pk)
+    push.announce([alert.pk], "reopened")
     return alert
 
 
