@@ -245,7 +245,7 @@ def case_detail(user: User, case: Case) -> dict:
                 "needs_reason": t.needs_reason,
                 "enforcement": t.enforcement,
             }
-            for t in selectors.available_transitions(user, case)
+            for t in file.transitions
         ],
     }
 

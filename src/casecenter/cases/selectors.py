@@ -3,7 +3,7 @@ need-to-know (``access``) and append an audit entry for every read."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -41,9 +41,20 @@ def case_list(
 
 
 def get_case(user: User, pk: int) -> Case:
-    """A case the user may know exists; anything else is "not found" (no enumeration)."""
-    case = access.visible_cases(user).select_related("organisation").filter(pk=pk).first()
-    if case is None:
+    """A case the user may know exists; anything else is "not found" (no enumeration).
+
+    The case is read by its key, with whether the user is assigned, and checked
+    with ``access.may_see``: one query whatever the answer (a secret case costs no
+    more than a missing one), which Django builds in a fraction of the time it took
+    through ``visible_cases`` (it is asked at the start of most case requests).
+    """
+    case = (
+        Case.objects.select_related("organisation")
+        .annotate(assigned=access.assigned_to(user))
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None or not access.may_see(user, case, assigned=case.assigned):
         raise NotFound("case.not_found", "案件不存在。", "No such case.")
     return case
 
@@ -57,11 +68,19 @@ class CaseFile:
     parties: list[Party]
     officers: list[Assignment]
     events: list[CaseEvent]
+    #: the transitions the user could make now (what ``available_transitions`` gives)
+    transitions: list[Transition] = field(default_factory=list)
 
 
 def read_case_file(user: User, case: Case, *, purpose: str = "view") -> CaseFile:
-    """Parties, officers and timeline of a case — audited as a read of personal data."""
-    basis = access.access_basis(user, case)
+    """Parties, officers and timeline of a case — audited as a read of personal data.
+
+    The officers are read first: they say whether the user is assigned, the first
+    basis ``access.access_basis`` looks for, without a query of its own.
+    """
+    officers = list(case.assignments.filter(ended_at__isnull=True).select_related("user"))
+    assigned = any(a.user_id == user.pk for a in officers)
+    basis = access.access_basis(user, case, assigned=assigned)
     if basis is None:
         raise PermissionDenied(
             "case.not_assigned",
@@ -78,9 +97,8 @@ def read_case_file(user: User, case: Case, *, purpose: str = "view") -> CaseFile
             reason=purpose,
             data={"basis": basis, "people": [p.person_id for p in parties]},
         )
-    officers = list(case.assignments.filter(ended_at__isnull=True).select_related("user"))
     events = list(case.events.select_related("actor"))
-    return CaseFile(case, basis, parties, officers, events)
+    return CaseFile(case, basis, parties, officers, events, _transitions(user, case))
 
 
 def reveal_id_number(user: User, party: Party, *, purpose: str) -> str:
@@ -106,6 +124,11 @@ def available_transitions(user: User, case: Case) -> list[Transition]:
     """Transitions the user could make now (the UI shows these buttons)."""
     if not access.may_read_personal(user, case):
         return []
+    return _transitions(user, case)
+
+
+def _transitions(user: User, case: Case) -> list[Transition]:
+    """The transitions from the case's state open to the user's role."""
     return [t for t in transitions_from(case.kind, case.state) if user.role in t.roles]
 
 
