@@ -1,11 +1,12 @@
 """A casecenter cluster on one machine, for the multinode test: its processes and clients.
 
-``cluster`` gives a PostgreSQL database of its own (``casecenter_multinode_<pid>``,
-created, migrated and given a center by ``tests.multinode.world``, dropped at
-the end), a private Mosquitto, a NATS stream and subject prefix of its own, and
-the environment every node starts with: the same secret key, field keys and
-index key (what a deployment hands each of its machines; each node still has a
-data folder of its own), the device share group, the event bus. Nodes are
+``cluster`` gives a PostgreSQL database of its own
+(``casecenter_multinode_<pid>``, created here and dropped at the end; the test
+has ``tests.multinode.world`` migrate it and make the center), a private
+Mosquitto, a NATS stream and subject prefix of its own, and the environment
+every node starts with: the same secret key, field keys and index key (what a
+deployment hands each of its machines; each node still has a data folder of its
+own), the device share group, the event bus. Nodes are
 ``casecenter`` commands in sessions of their own, killed with SIGKILL (the
 whole process group: ``serve``'s uvicorn worker with its parent) or stopped
 with SIGTERM; every one still running is killed in ``finally``.
@@ -100,11 +101,13 @@ class Node:
         return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL to the node's whole process group: nothing of it runs a line more."""
-        if self.alive:
+        """SIGKILL to the node's whole process group: nothing of it runs a line more
+        (a group outlives its leader while a member lives, so its id is not reused)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        if self.process is not None:
-            self.process.wait(timeout=10)
+        self.process.wait(timeout=10)
 
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM, and its exit status (killed after ``timeout``)."""
@@ -236,7 +239,7 @@ def cluster(tmp_path) -> Iterator[Cluster]:
         yield cluster
     finally:
         for node in cluster.nodes:
-            with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 node.kill()
         broker.stop()
         _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
