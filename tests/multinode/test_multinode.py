@@ -412,6 +412,16 @@ def test_a_day_on_two_of_everything_loses_nothing_when_one_of_each_is_killed(
     # and nothing more on the stream: a relay killed between publishing and marking had
     # its batch published again by the other worker, and JetStream dropped the copies
     assert asyncio.run(_stream_info(cluster.stream)).state.messages == len(outbox)
+    # what a subscriber hears: each alert raised once, each case accepted once
+    told = Counter(
+        (m.body["type"], m.body["data"].get("alert_id") or m.body["data"].get("case_id"))
+        for m in messages
+        if m.body["type"] in ("alert.raised", "case.accepted")
+    )
+    assert told == Counter(
+        [("alert.raised", a[0]) for a in alerts]
+        + [("case.accepted", d["case"]["id"]) for d in day.values()]
+    )
 
     # --- the audit log: whole, every entry sequenced ---------------------------------------
     assert cluster.value("SELECT count(*) FROM audit_auditentry WHERE seq IS NULL") == 0
