@@ -171,62 +171,64 @@ def test_a_day_on_two_of_everything_loses_nothing_when_one_of_each_is_killed(
         stderr=subprocess.PIPE,
         text=True,
     )
-    collected = cluster.run(
-        "collectstatic",
-        "--noinput",
-        "-v",
-        "0",
-        data_dir=cluster.folder,
-        CASECENTER_STATIC_HASHED="1",
-    )
-    assert collected.returncode == 0, collected.stderr
-
-    # --- two of each: the web nodes start while the database is being migrated ----------
-    ports = [free_port(), free_port()]
-    webs = [
-        cluster.node(
-            f"web{i}", "serve", "--port", str(port), "--workers", "1", "--no-collectstatic"
-        ).start()
-        for i, port in enumerate(ports, start=1)
-    ]
-    out, err = world.communicate(timeout=300)
-    assert world.returncode == 0, err
-    users = json.loads(out.strip().splitlines()[-1])["users"]
-    marks["migrated"] = time.monotonic()
-    workers = [cluster.node(f"worker{i}", "worker", "--interval", "0.2") for i in (1, 2)]
-    ingesters = [
-        cluster.node(f"ingest{i}", "ingest", "--client-id", f"mn-ingest-{i}", "-v", "2")
-        for i in (1, 2)
-    ]
-    for node in [*workers, *ingesters]:
-        node.start()
-    for web, port in zip(webs, ports, strict=True):
-        wait_serving(web, port)
-    for ingester in ingesters:
-        wait_until(
-            lambda i=ingester: "connected to" in i.log.read_text(errors="replace"),
-            60,
-            f"{ingester.name} to subscribe",
-        )
-
-    api = Api(ports)
-    for user in ("lead", "desk", "medic"):
-        api.login(user, PASSWORD)
-    # three browsers: two on web1 (killed mid-day), one on web2
-    streams = {
-        "lead": AlertStream("lead", session_cookie(ports[0], "lead", PASSWORD), ports),
-        "medic": AlertStream("medic", session_cookie(ports[0], "medic", PASSWORD), ports),
-        "desk": AlertStream("desk", session_cookie(ports[1], "desk", PASSWORD), ports[::-1]),
-    }
-    for stream in streams.values():
-        stream.start()
-    for stream in streams.values():
-        assert stream.open.wait(60), f"{stream.user}'s alert stream did not open"
-    devices = Devices(cluster.broker.url)
-    cameras = Cameras(cluster.broker.url, CENTER)
-    marks["up"] = time.monotonic()
-
+    streams: dict[str, AlertStream] = {}
+    devices = cameras = None
     try:
+        collected = cluster.run(
+            "collectstatic",
+            "--noinput",
+            "-v",
+            "0",
+            data_dir=cluster.folder,
+            CASECENTER_STATIC_HASHED="1",
+        )
+        assert collected.returncode == 0, collected.stderr
+
+        # --- two of each: the web nodes start while the database is being migrated ----------
+        ports = [free_port(), free_port()]
+        webs = [
+            cluster.node(
+                f"web{i}", "serve", "--port", str(port), "--workers", "1", "--no-collectstatic"
+            ).start()
+            for i, port in enumerate(ports, start=1)
+        ]
+        out, err = world.communicate(timeout=300)
+        assert world.returncode == 0, err
+        users = json.loads(out.strip().splitlines()[-1])["users"]
+        marks["migrated"] = time.monotonic()
+        workers = [cluster.node(f"worker{i}", "worker", "--interval", "0.2") for i in (1, 2)]
+        ingesters = [
+            cluster.node(f"ingest{i}", "ingest", "--client-id", f"mn-ingest-{i}", "-v", "2")
+            for i in (1, 2)
+        ]
+        for node in [*workers, *ingesters]:
+            node.start()
+        for web, port in zip(webs, ports, strict=True):
+            wait_serving(web, port)
+        for ingester in ingesters:
+            wait_until(
+                lambda i=ingester: "connected to" in i.log.read_text(errors="replace"),
+                60,
+                f"{ingester.name} to subscribe",
+            )
+
+        api = Api(ports)
+        for user in ("lead", "desk", "medic"):
+            api.login(user, PASSWORD)
+        # three browsers: two on web1 (killed mid-day), one on web2
+        streams = {
+            "lead": AlertStream("lead", session_cookie(ports[0], "lead", PASSWORD), ports),
+            "medic": AlertStream("medic", session_cookie(ports[0], "medic", PASSWORD), ports),
+            "desk": AlertStream("desk", session_cookie(ports[1], "desk", PASSWORD), ports[::-1]),
+        }
+        for stream in streams.values():
+            stream.start()
+        for stream in streams.values():
+            assert stream.open.wait(60), f"{stream.user}'s alert stream did not open"
+        devices = Devices(cluster.broker.url)
+        cameras = Cameras(cluster.broker.url, CENTER)
+        marks["up"] = time.monotonic()
+
         # --- morning: four arrivals, through both web nodes in turn ----------------------
         day = {}
         for n in range(1, 5):
@@ -343,8 +345,13 @@ def test_a_day_on_two_of_everything_loses_nothing_when_one_of_each_is_killed(
         print(cluster.logs())
         raise
     finally:
-        devices.gateway.close()
-        cameras.close()
+        if world.poll() is None:
+            world.kill()
+            world.wait(timeout=10)
+        if devices is not None:
+            devices.gateway.close()
+        if cameras is not None:
+            cameras.close()
         for stream in streams.values():
             stream.stop()
     marks["settled"] = time.monotonic()
