@@ -513,8 +513,8 @@ def bench_db(db: str, args) -> list[dict]:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:
             print(f"{db}: kept {data_dir}", file=sys.stderr)
-    for r in results:
-        r["stream_poll_s"] = world["stream_poll_s"]
+    for r in results:  # the stream's limits: a run must stay well inside them
+        r |= {k: world[k] for k in ("stream_poll_s", "stream_seconds", "max_events")}
     return results
 
 
