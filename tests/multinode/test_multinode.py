@@ -302,6 +302,8 @@ def test_a_day_on_two_of_everything_loses_nothing_when_one_of_each_is_killed(
             ) == len(sent)
 
         wait_until(stored, 90, "every device event stored and every command confirmed")
+        cameras.close()  # no answer from now on (one to a command resent meanwhile: stored)
+        wait_until(stored, 30, "the cameras' last answers stored")
         last_due = cluster.value(  # the summonses' clocks: the last to come due today
             "SELECT max(due_at) FROM supervision_deadline WHERE rule_id LIKE 'summons.%'"
         )
