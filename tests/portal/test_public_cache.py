@@ -140,3 +140,16 @@ def test_nothing_personal_is_cached_and_a_view_writes_no_audit_entry(receipt, of
     for personal in (secret_words, "王小明", "13812345678", "wang@example.cn"):
         assert personal not in cached  # … but not their message, name or contact
     assert AuditEntry.objects.count() == entries  # as before the cache: nothing recorded
+
+
+def test_a_browser_with_two_receipts_sees_both_the_newest_first(victim, make_case, officers):
+    case, party = victim
+    older, older_token = services.issue_receipt(officers["lead"], case, party)
+    other = make_case()
+    reporter = cases.add_party(officers["lead"], other, role="reporter", name="报案人")
+    newer, newer_token = services.issue_receipt(officers["lead"], other, reporter)
+    browser = _browser(older_token)
+    assert browser.get(f"/p/t/{newer_token}/").status_code == 302
+    page = browser.get("/p/case/").content.decode()
+    assert page.index(newer.number) < page.index(older.number)
+    assert page.index(other.number) < page.index(case.number)

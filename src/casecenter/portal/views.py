@@ -121,12 +121,27 @@ def by_token(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("portal-case")
 
 
+#: what the public page reads of a receipt, its case and unit (the rest stays unread:
+#: this query is most of the page's work; tests/portal/test_public_cache.py counts them)
+OPENED_FIELDS = [
+    *("number", "issued_at", "revoked_at"),
+    *("case__number", "case__kind", "case__state", "case__secret", "case__closed_at"),
+    *("case__organisation__name", "case__organisation__name_en", "case__organisation__phone"),
+]
+
+
 def _opened(request: HttpRequest) -> list[Receipt]:
     """The receipts this browser opened that still open their case (checked on the
-    rows read now, never on anything cached)."""
+    rows read now, never on anything cached), the newest first."""
     ids = request.session.get(SESSION_KEY, [])
-    receipts = Receipt.objects.select_related("case__organisation").filter(pk__in=ids)
-    return [r for r in with_public_stamp(receipts) if services.viewable(r)]
+    receipts = (
+        Receipt.objects.select_related("case__organisation")
+        .filter(pk__in=ids)
+        .only(*OPENED_FIELDS)
+        .order_by()
+    )
+    opened = [r for r in with_public_stamp(receipts) if services.viewable(r)]
+    return sorted(opened, key=lambda r: (r.issued_at, r.pk), reverse=True)
 
 
 def case(request: HttpRequest) -> HttpResponse:
