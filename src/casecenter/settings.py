@@ -170,6 +170,33 @@ if _ON_SQLITE:
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("CASECENTER_TEST_SQLITE")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- cache ------------------------------------------------------------------
+# What casecenter caches is keyed by what it was made from (the public page's
+# facts and timeline: portal.selectors, portal.timeline), so nothing is ever
+# invalidated and each process's own memory is a correct cache, on one node or
+# many. CASECENTER_CACHE_URL=redis://host:6379/0 shares one between processes and
+# nodes instead (it needs the ``redis`` package, and the public page needs Redis up).
+_cache_url = os.environ.get("CASECENTER_CACHE_URL", "")
+if not _cache_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CASECENTER_CACHE_ENTRIES", "5000"))},
+        }
+    }
+elif _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "casecenter",
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        f"CASECENTER_CACHE_URL: redis://, rediss:// or unix://, not {_cache_url}"
+    )
+
 # --- accounts ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
