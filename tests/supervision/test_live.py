@@ -74,7 +74,7 @@ def test_an_alert_raised_by_the_worker_reaches_the_open_stream(detention, office
     retry, count = frames(stream, 2)
     serving = live.open_streams()
     assert serving >= 1
-    assert retry == {"retry": str(live.RETRY_MS)}
+    assert retry == {"retry": str(live.RETRY_MS), "id": str(live.latest_alert_id())}
     assert count == {"event": "count", "data": {"open": 0}}
 
     worker.run_once(now=due_moment(detention) + timedelta(minutes=1))  # another process, really

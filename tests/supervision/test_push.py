@@ -46,7 +46,9 @@ class Stream:
         self.conn.request("GET", "/events/", headers=headers)
         self.response = self.conn.getresponse()
         assert self.response.status == 200
-        assert self.next() == {"retry": "3000"}
+        opening = self.next()
+        assert opening["retry"] == "3000" and int(opening["id"]) >= 0
+        self.started_after = int(opening["id"])
 
     def next(self) -> dict:
         frame: dict = {}
@@ -204,3 +206,57 @@ def test_an_acknowledgement_elsewhere_lowers_the_count_and_an_escalation_tells_t
     services.acknowledge_alert(officers["lead"], Alert.objects.get(pk=alert.pk), note="on it")
     assert Alert.objects.get(pk=alert.pk).state == AlertState.ACKNOWLEDGED
     assert lead.count() == 0
+
+
+def test_a_forged_notification_pushes_nothing_the_database_does_not_show(
+    server, officers, make_case, sessions, streams
+):
+    """Anyone who can connect to the database may NOTIFY: a notification is only a
+    hint, and what is pushed is what the database says the user may see."""
+    case = make_case()
+    theirs = cases.accept_case(officers["stranger"], kind="criminal", category="theft", title="x")
+    hidden = alert_on(theirs, "not the lead's")
+    lead = streams(server.port, sessions(officers["lead"]))
+    assert lead.count() == 0
+    with connection.cursor() as cursor:
+        for payload in (
+            "not json",
+            json.dumps({"alerts": "all"}),
+            json.dumps({"alerts": [hidden.pk, 10**12], "change": "raised"}),
+        ):
+            cursor.execute("SELECT pg_notify(%s, %s)", ["casecenter_alerts", payload])
+    mine = alert_on(case, "the lead's")
+    assert lead.alert() == (mine.pk, mine.pk)  # the first alert frame; the hub still runs
+
+
+def test_alerts_raised_while_the_listener_was_cut_off_are_pushed_when_it_is_back(
+    server, officers, make_case, sessions, streams
+):
+    case = make_case()
+    lead = streams(server.port, sessions(officers["lead"]))
+    assert lead.count() == 0
+    before = alert_on(case, "before the cut")
+    assert lead.alert()[0] == before.pk
+    with connection.cursor() as cursor:  # the database drops the listening session
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = 'casecenter-alert-push'"
+        )
+        assert cursor.fetchone()[0] >= 1
+    during = alert_on(case, "while cut off")
+    assert lead.alert()[0] == during.pk  # found by the catch-up after the reconnection
+
+
+def test_a_page_that_had_no_alert_yet_resumes_from_where_its_stream_started(
+    server, officers, make_case, sessions, streams
+):
+    """Its stream's opening frame carries an ``id:``: the browser's reconnection
+    names it, and an alert raised while the page reconnected is not skipped."""
+    case = make_case()
+    session = sessions(officers["lead"])
+    quiet = streams(server.port, session)
+    assert quiet.count() == 0
+    quiet.close()  # before any alert came
+    gap = alert_on(case, "raised during the reconnection")
+    again = streams(server.port, session, last_event_id=str(quiet.started_after))
+    assert again.alert()[0] == gap.pk

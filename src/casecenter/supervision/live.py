@@ -78,6 +78,14 @@ def latest_alert_id() -> int:
     return Alert.objects.aggregate(last=Max("id"))["last"] or 0
 
 
+def opening(after: int) -> str:
+    """A stream's first frame: how long to wait before reconnecting, and where it
+    starts. The ``id:`` makes the browser's next ``Last-Event-ID`` this stream's
+    starting point even if no alert comes before the connection drops: alerts
+    raised while it reconnects are then found, not skipped by a fresh start."""
+    return f"retry: {RETRY_MS}\nid: {after}\n\n"
+
+
 def frame(event: str, data: dict, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -176,7 +184,7 @@ def alert_events(user: User, *, after: int, english: bool) -> Iterator[str]:
     with _open_lock:
         _open += 1
     try:
-        yield f"retry: {RETRY_MS}\n\n"
+        yield opening(after)
         stream = _Stream(user, after=after, english=english)
         while True:
             yield from stream.poll()
@@ -212,7 +220,7 @@ async def _polled(user: User, *, after: int, english: bool) -> AsyncIterator[str
     with _open_lock:
         _open += 1
     try:
-        yield f"retry: {RETRY_MS}\n\n"
+        yield opening(after)
         stream = _Stream(user, after=after, english=english)
         poll = sync_to_async(_released(stream.poll))
         while True:
@@ -239,7 +247,7 @@ async def _pushed(user: User, *, after: int, english: bool) -> AsyncIterator[str
     hub.subscribe(subscriber)
     started = time.monotonic()
     try:
-        yield f"retry: {RETRY_MS}\n\n"
+        yield opening(after)
         stream = _Stream(user, after=after, english=english, take=subscriber.take)
         for chunk in await sync_to_async(_released(stream.poll))():
             yield chunk

@@ -113,8 +113,12 @@ class Hub:
         self.listening = asyncio.Event()
         self.highest = 0  # the highest alert id this hub knows of
         self.tasks: list[asyncio.Task] = []
-        # the hub's queries run on one thread of their own, with its own connection
+        self.recount: set[int] = set()  # users whose open-alert count changed
+        self.recount_wanted = asyncio.Event()
+        # the hub's queries run on a thread of their own, with its own connection;
+        # the counts on another, so recounting many users never holds an alert back
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="alert-push")
+        self.count_executor = ThreadPoolExecutor(1, thread_name_prefix="alert-count")
 
     def start(self) -> None:
         if self.tasks:
@@ -123,6 +127,7 @@ class Hub:
         self.tasks = [
             self.loop.create_task(self._listen(), name="alert-push-listen"),
             self.loop.create_task(self._deliver(), name="alert-push-deliver"),
+            self.loop.create_task(self._count(), name="alert-push-count"),
         ]
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -132,9 +137,11 @@ class Hub:
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
 
-    async def _run(self, work, *args):
+    async def _run(self, work, *args, executor: ThreadPoolExecutor | None = None):
         assert self.loop is not None
-        return await self.loop.run_in_executor(self.executor, _on_own_connection, work, *args)
+        return await self.loop.run_in_executor(
+            executor or self.executor, _on_own_connection, work, *args
+        )
 
     async def _listen(self) -> None:
         first = True
@@ -184,17 +191,36 @@ class Hub:
         if catch_up:
             for alert_id in await self._run(_raised_after, self.highest):
                 changes[alert_id].add("raised")
-        if changes:
-            self.highest = max(self.highest, *changes)
-        if not subscribers:
+        if not changes and not catch_up:
             return
-        frames, touched = await self._run(_frames, dict(changes), subscribers)
+        frames, touched, found = await self._run(_frames, dict(changes), subscribers)
+        # the highest id the database holds, not the highest a notification named:
+        # a forged notification must not move the catch-up's starting point
+        self.highest = max(self.highest, found)
         for subscriber, chunk in frames:
             subscriber.queue.put_nowait(chunk)
         if catch_up:
             touched = {s.user.pk for s in subscribers}
-        if touched:  # after the alerts: a count never holds an alert back
-            for subscriber, chunk in await self._run(_counts, touched, subscribers):
+        if touched:
+            self.recount |= touched
+            self.recount_wanted.set()
+
+    async def _count(self) -> None:
+        """Recount the open alerts of the users changes touched, all that are
+        waiting at once: under a flood of alerts a count lags, never an alert."""
+        while True:
+            await self.recount_wanted.wait()
+            self.recount_wanted.clear()
+            users, self.recount = self.recount, set()
+            subscribers = [s for s in self.subscribers if s.user.pk in users]
+            try:
+                counted = await self._run(_counts, subscribers, executor=self.count_executor)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("alert push: the open alerts of %d users not recounted", len(users))
+                continue
+            for subscriber, chunk in counted:
                 subscriber.queue.put_nowait(chunk)
 
 
@@ -255,9 +281,9 @@ def _raised_after(alert_id: int) -> list[int]:
 
 def _frames(
     changes: dict[int, set[str]], subscribers: list[Subscriber]
-) -> tuple[list[tuple[Subscriber, str]], set[int]]:
-    """The alert frames of these changes for these streams, and the users whose
-    open-alert count the changes touched."""
+) -> tuple[list[tuple[Subscriber, str]], set[int], int]:
+    """The alert frames of these changes for these streams, the users whose
+    open-alert count the changes touched, and the highest changed alert id found."""
     from casecenter.supervision import live
     from casecenter.supervision.selectors import alert_viewers
 
@@ -267,7 +293,11 @@ def _frames(
     out: list[tuple[Subscriber, str]] = []
     touched: set[int] = set()
     alerts = Alert.objects.filter(pk__in=changes).select_related("case", "deadline", "organisation")
+    found = 0
     for alert in alerts.order_by("pk"):
+        found = alert.pk
+        if not streams:
+            continue
         viewers = set(alert_viewers(alert).filter(pk__in=streams).values_list("pk", flat=True))
         touched |= viewers
         kinds = changes[alert.pk]
@@ -293,20 +323,18 @@ def _frames(
                     with translation.override("en" if english else "zh-hans"):
                         payloads[english] = live.alert_payload(alert, english=english)
                 out.append((subscriber, live.frame("alert", payloads[english], event_id)))
-    return out, touched
+    return out, touched, found
 
 
-def _counts(users: Iterable[int], subscribers: list[Subscriber]) -> list[tuple[Subscriber, str]]:
+def _counts(subscribers: list[Subscriber]) -> list[tuple[Subscriber, str]]:
+    """A count frame for each of these streams: one query per user."""
     from casecenter.supervision import live
     from casecenter.supervision.selectors import open_alert_count
 
-    wanted = set(users)
-    out = []
     counted: dict[int, str] = {}
+    out = []
     for subscriber in subscribers:
         user = subscriber.user
-        if user.pk not in wanted:
-            continue
         if user.pk not in counted:
             counted[user.pk] = live.frame("count", {"open": open_alert_count(user)})
         out.append((subscriber, counted[user.pk]))
