@@ -11,22 +11,24 @@ custody wearing wristbands, in a child process. A private Mosquitto (a free
 port; ``max_queued_messages 0``, ``max_inflight_messages 1000``) serves both
 parts; nothing here touches the demo's database or the system broker.
 
-1. ``throughput``: the ingester's session (``casecenter ingest``, a child
-   process, ``--batch``/``--linger-ms``) and a bare paho subscriber's session
-   (same subscription, QoS 1, acknowledging at once, only counting) are made;
+1. ``throughput``: the ingester's two sessions (``casecenter ingest``, a
+   child process, ``--batch``/``--linger-ms``: its main lane's and its presence
+   lane's) and a bare paho subscriber's session (every event topic, QoS 1,
+   acknowledging at once, only counting) are made;
    then one publisher puts ``--events`` events on the broker (vitals and status
    reports of the 100 wristbands, ``--vitals-share`` of them vitals, and room
    entries and exits) while both are away, and both are started together to
    drain the same backlog. The ingester's rate is events over the span of its
    commits (the first to the last ``received_at``: a database commit per
-   batch, acknowledged after commit); the bare subscriber's is events over the
-   span of its receipts. ``ratio`` = ingester / bare.
+   batch, acknowledged after commit; both lanes); the bare subscriber's is
+   events over the span of its receipts. ``ratio`` = ingester / bare.
 2. ``latency``: the ingester running, cameras that confirm every command at
    once, and a publisher pacing ``--rate`` events a second for ``--seconds``:
    vitals and status reports, and every 100 ms someone entering one of the 20
    rooms (and leaving it a second later). Latency is from publishing an entry
    to receiving the first record command for that room's cameras, both on this
-   process's clock. ``saturated`` says the ingester could not keep up (its
+   process's clock: the presence lane's path (docs/device-protocol.md), beside
+   the main lane's batches of readings. ``saturated`` says the ingester could not keep up (its
    backlog grew), so the latencies are queueing, not processing.
 
 Absolute numbers depend on the machine and on what else runs on it (load
@@ -223,9 +225,9 @@ def stop(proc: subprocess.Popen) -> None:
 # --- MQTT clients -------------------------------------------------------------------------
 
 
-def session(url: str, client_id: str, counter=None):
-    """Make (or resume) a persistent session subscribed to every event topic;
-    ``counter`` (a list) gets a receipt time per message when given."""
+def session(url: str, client_id: str, counter=None, topics: str = f"{PREFIX}/+/+/+"):
+    """Make (or resume) a persistent session subscribed to ``topics`` (every event
+    topic); ``counter`` (a list) gets a receipt time per message when given."""
     from paho.mqtt.subscribeoptions import SubscribeOptions
 
     from casecenter.devices import broker as mqtt_broker
@@ -233,7 +235,7 @@ def session(url: str, client_id: str, counter=None):
     c, where = mqtt_broker.make_client(url, client_id)
     done = threading.Event()
     c.on_connect = lambda cl, *_: cl.subscribe(
-        f"{PREFIX}/+/+/+", options=SubscribeOptions(qos=1, noLocal=True)
+        topics, options=SubscribeOptions(qos=1, noLocal=True)
     )
     c.on_subscribe = lambda *_: done.set()
     if counter is not None:  # events only: the ingester's camera commands come back too
@@ -328,8 +330,14 @@ class Events:
 
 def throughput(db: Database, broker: Broker, folder: Path, args) -> dict:
     bare_times: list[float] = []
-    for name in ("bench-ingest", "bench-bare"):  # the sessions, as a first run makes them
-        made = session(broker.url, name)
+    # the sessions, as a first run makes them: the ingester's two lanes
+    # (casecenter.devices.ingest.sessions) and the bare subscriber's
+    for name, topics in [
+        ("bench-ingest", f"{PREFIX}/+/+/+"),
+        ("bench-ingest-presence", f"{PREFIX}/+/presence/+"),
+        ("bench-bare", f"{PREFIX}/+/+/+"),
+    ]:
+        made = session(broker.url, name, topics=topics)
         made.disconnect()
         made.loop_stop()
     events = Events(args.vitals_share)

@@ -208,26 +208,27 @@ class Ingest:
         self.runs = 0
 
     def prime(self) -> None:
-        """Make the ingester's session (its subscription) on the broker, as a first
-        run would: from then on the broker queues every event for it."""
+        """Make the ingester's sessions (its lanes' subscriptions) on the broker, as a
+        first run would: from then on the broker queues every event for them."""
         import threading
 
         from paho.mqtt.subscribeoptions import SubscribeOptions
 
         from casecenter.devices import broker
-        from casecenter.devices.ingest import subscription
+        from casecenter.devices.ingest import sessions
 
-        client, where = broker.make_client(self.url, self.client_id)
-        done = threading.Event()
-        client.on_connect = lambda c, *_: c.subscribe(
-            subscription(self.share), options=SubscribeOptions(qos=1, noLocal=not self.share)
-        )
-        client.on_subscribe = lambda *_: done.set()
-        broker.connect(client, where, persistent=True)
-        if not done.wait(10):
-            raise AssertionError("could not make the ingester's session")
-        client.disconnect()
-        client.loop_stop()
+        for client_id, topics in sessions(self.client_id, self.share):
+            client, where = broker.make_client(self.url, client_id)
+            done = threading.Event()
+            client.on_connect = lambda c, *_, topics=topics: c.subscribe(
+                topics, options=SubscribeOptions(qos=1, noLocal=not self.share)
+            )
+            client.on_subscribe = lambda *_, done=done: done.set()
+            broker.connect(client, where, persistent=True)
+            if not done.wait(10):
+                raise AssertionError("could not make the ingester's session")
+            client.disconnect()
+            client.loop_stop()
 
     def start(self) -> None:
         self.runs += 1

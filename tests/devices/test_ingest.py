@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from casecenter.custody.models import CameraCommand, DeviceEvent, Presence, Recording
@@ -73,6 +74,8 @@ def test_a_bad_message_is_set_aside_and_does_not_block_the_queue(world, broker, 
     devices.flush()
     ingest.start()
     wait_for(lambda: DeviceEvent.objects.filter(seq=3).exists(), 30, what="the good event")
+    # the presence ones come through the presence lane, in its own time
+    wait_for(lambda: RejectedMessage.objects.count() >= 4, 30, what="the dead letters")
     rejected = {r.code: r for r in RejectedMessage.objects.all()}
     assert set(rejected) == {"ts", "kind", "unknown_zone", "unknown_device"}
     assert rejected["ts"].device == "wb-01"
@@ -93,3 +96,35 @@ def test_a_bad_message_is_set_aside_and_does_not_block_the_queue(world, broker, 
         assert re.search(f"{stamp} {line}", logged), line
     assert world.stays[0].vitals.get().heart_rate == 81
     devices.close()
+
+
+def test_a_room_entry_does_not_wait_for_a_batch_holding_its_wristband(world, broker, ingest):
+    """The main lane's batch (a status report of the wristband) waits on the
+    wristband's row, held here as a long transaction would; the wearer's entry goes
+    through the presence lane meanwhile: its cameras are asked to record while the
+    batch still waits."""
+    import psycopg
+
+    from tests.devices.conftest import child_env
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: a held lock stops every lane")
+    cameras = Listener(broker.url, f"casecenter/v1/{CENTER}/command/+", "cameras")
+    ingest.prime()
+    ingest.start()
+    ingest.wait_connected()
+    url = child_env()["DATABASE_URL"].replace("postgres://", "postgresql://")
+    with psycopg.connect(url) as holder:
+        holder.execute("SELECT id FROM custody_device WHERE code = 'wb-01' FOR UPDATE")
+        devices = Publisher(broker.url, "gateway")
+        at = timezone.now() - timedelta(seconds=1)
+        devices.event(Event(CENTER, "status", "wb-01", 1, at, {"battery": 80}))
+        devices.event(Event(CENTER, "presence", "wb-01", 2, at, {"zone": "int1", "event": "enter"}))
+        devices.flush()
+        wait_for(lambda: len(cameras.messages) >= 2, 30, what="the entry's commands")
+        assert not DeviceEvent.objects.filter(seq=1).exists()  # the batch still waits
+        holder.rollback()
+    wait_for(lambda: DeviceEvent.objects.filter(seq=1).exists(), 30, what="the status report")
+    assert {parse_command(p)["action"] for _, _, p in cameras.messages} == {"record"}
+    devices.close()
+    cameras.close()

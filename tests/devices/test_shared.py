@@ -72,12 +72,10 @@ def test_two_ingesters_one_killed_apply_every_event_exactly_once(fleet, broker, 
     first.start()
     second.start()
     devices = Publisher(broker.url, "gateway")
-    twice = 0
     for event in numbered(fleet, per_device):
         devices.event(event)
         if event.kind == "vitals":
             devices.event(event)
-            twice += 1
     devices.flush()
     wait_for(
         lambda: DeviceEvent.objects.count() >= total * 3 // 10,
@@ -98,10 +96,10 @@ def test_two_ingesters_one_killed_apply_every_event_exactly_once(fleet, broker, 
     first.stop()
     second.stop()
     assert_applied_exactly_once(fleet, per_device)
+    # (every reading sent twice is one Vital row: assert_applied_exactly_once counts them)
     totals = [json.loads(r.log().strip().splitlines()[-1]) for r in (first, second)]
     assert all(t["new"] > 0 for t in totals), totals  # both took part
-    # every second copy was counted as a duplicate (by either ingester)
-    assert sum(t["duplicates"] for t in totals) >= twice - sum(t["rejected"] for t in totals)
+    assert not any(t["rejected"] for t in totals), totals
     devices.close()
 
 

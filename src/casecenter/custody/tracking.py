@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from casecenter.accounts.models import Organisation, OrganisationKind
 from casecenter.audit.services import record
-from casecenter.bulk import update_rows
+from casecenter.bulk import insert_rows, update_rows
 from casecenter.custody import rules
 from casecenter.custody.models import (
     Camera,
@@ -80,6 +80,8 @@ class Applied:
     clock_ahead: int = 0  # placed at their arrival: the device's clock was too far ahead
     commands: list[CameraCommand] = field(default_factory=list)
     zones: set[int] = field(default_factory=set)
+    #: with ``defer_looks``: what the live rules are to look at (``look_again``)
+    looks: _Looks | None = None
 
 
 def grace() -> timedelta:
@@ -92,8 +94,21 @@ def clock_tolerance() -> timedelta:
     return timedelta(seconds=getattr(settings, "CASECENTER_DEVICE_CLOCK_TOLERANCE_SECONDS", 30))
 
 
-def apply_events(events: Sequence[Event], *, received_at: datetime | None = None) -> Applied:
+def apply_events(
+    events: Sequence[Event],
+    *,
+    received_at: datetime | None = None,
+    defer_looks: bool = False,
+    replay_duplicates: bool = False,
+) -> Applied:
     """Store and apply a batch of device events in one transaction (see module doc).
+
+    ``defer_looks`` leaves the live rules' look out of the transaction: it comes
+    back in ``Applied.looks`` for ``look_again`` in a transaction of its own
+    after the caller published the batch's camera commands. A caller that
+    defers them passes ``replay_duplicates`` too and acknowledges the batch only
+    after ``look_again``: presence events it gets again (after a crash between
+    the two) are replayed — the same presences, no new command — and looked at.
 
     An event that names what casecenter does not know — a center, a device, a
     zone of the device's center — or that its device cannot send (a camera's
@@ -120,7 +135,12 @@ def apply_events(events: Sequence[Event], *, received_at: datetime | None = None
         known = _stored(unique)
         fresh = [e for key, e in unique.items() if key not in known]
         applied.duplicates += len(unique) - len(fresh)
-        senders = _Senders(fresh)
+        again = (
+            [e for key, e in unique.items() if key in known and e.kind == "presence"]
+            if replay_duplicates
+            else []
+        )
+        senders = _Senders(fresh + again)
         stored: list[Event] = []
         for event in fresh:
             refusal = senders.refusal(event)
@@ -129,23 +149,27 @@ def apply_events(events: Sequence[Event], *, received_at: datetime | None = None
             else:
                 stored.append(_placed(event, received_at, applied))
         applied.unknown = len(applied.rejected)
-        DeviceEvent.objects.bulk_create(
-            [
-                DeviceEvent(
-                    center=senders.centers[e.center],
-                    device=e.device,
-                    seq=e.seq,
-                    kind=e.kind,
-                    device_time=e.device_time,
-                    received_at=received_at,
-                    payload=dict(e.payload),
+        insert_rows(
+            DeviceEvent,
+            ["center", "device", "seq", "kind", "device_time", "received_at", "payload"],
+            (
+                (
+                    senders.centers[e.center].pk,
+                    e.device,
+                    e.seq,
+                    e.kind,
+                    e.device_time,
+                    received_at,
+                    dict(e.payload),
                 )
                 for e in stored
-            ]
+            ),
         )
         applied.new = len(stored)
+        again = [e for e in again if senders.refusal(e) is None]
+        if stored or again:
+            _apply(stored + again, senders, received_at, applied, defer_looks)
         if stored:
-            _apply(stored, senders, received_at, applied)
             record(
                 None,
                 "custody.events_applied",
@@ -241,24 +265,53 @@ def _stored(unique: Mapping[tuple[str, int], Event]) -> set[tuple[str, int]]:
     return {row for row in rows if row in unique}
 
 
-def _apply(events: list[Event], senders: _Senders, received_at: datetime, applied) -> None:
+def look_again(applied: Applied, now: datetime | None = None) -> None:
+    """The live rules' look that ``apply_events(defer_looks=True)`` left out, in a
+    transaction of its own."""
+    if applied.looks is not None:
+        with transaction.atomic():
+            applied.looks.run(now)
+
+
+def _apply(
+    events: list[Event],
+    senders: _Senders,
+    received_at: datetime,
+    applied: Applied,
+    defer_looks: bool = False,
+) -> None:
     by_device: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         by_device[event.device].append(event)
-    # Rows written for many devices at once are locked in one order (by id), so
-    # two ingesters (MQTT and HTTP) never deadlock on them.
-    devices = {
-        d.code: d
-        for d in Device.objects.select_for_update(of=("self",))
-        .filter(code__in=by_device)
-        .order_by("pk")
+    # The devices whose status a batch writes are locked, in one order (by id), so
+    # two ingesters (MQTT and HTTP) never deadlock on them. A device's presence
+    # events take a lock of their own (``_take_turns``): a room entry never waits
+    # for a batch of readings and status reports that holds the device's row.
+    reporting = {e.device for e in events if e.kind == "status"}
+    devices = (
+        {
+            d.code: d
+            for d in Device.objects.select_for_update(of=("self",))
+            .filter(code__in=reporting)
+            .order_by("pk")
+        }
+        if reporting
+        else {}
+    )
+    devices |= {
+        code: device
+        for code, device in senders.devices.items()
+        if code in by_device and code not in devices
     }
+    _take_turns(
+        sorted(devices[e.device].pk for e in events if e.kind == "presence" and e.device in devices)
+    )
     straps = [e for e in events if e.device in devices and _strap_matters(devices[e.device], e)]
     stays = _StaysOf(
         [d for d in devices.values() if d.kind == Device.Kind.WRISTBAND],
         [e for e in events if e.kind == "vitals"] + straps,
     )
-    readings: list[tuple[Stay, Vital]] = []
+    readings: list[tuple[Stay, _Reading]] = []
     changed: list[Device] = []
     zones: dict[int, dict[str, Zone]] = {}
     looks = _Looks()  # what the live rules look at again after the batch
@@ -299,12 +352,36 @@ def _apply(events: list[Event], senders: _Senders, received_at: datetime, applie
     if changed:
         update_rows(changed, ["battery", "strap_closed", "last_seen_at"])
     if readings:
-        _store_vitals(readings, looks)
+        _store_vitals(readings, received_at, looks)
     applied.zones |= set(looks.zones)
-    touched = list(Zone.objects.filter(pk__in=looks.zones).prefetch_related("cameras"))
+    touched = list(
+        Zone.objects.filter(pk__in=looks.zones).prefetch_related("cameras").order_by("pk")
+    )
     for zone in touched:
         applied.commands += reconcile_cameras(zone, now=received_at)
-    looks.run(received_at)
+    if defer_looks:
+        applied.looks = looks
+    else:
+        looks.run(received_at)
+
+
+#: the class of the advisory locks of ``_take_turns`` ("cc")
+PRESENCE_LOCKS = 0x6363
+
+
+def _take_turns(device_ids: Sequence[int]) -> None:
+    """Serialise the presence of these devices with every other transaction applying
+    theirs (until commit): the second replays after the first committed, from the
+    stored events. A PostgreSQL advisory lock per device, taken in id order; SQLite
+    runs one writer at a time anyway."""
+    if not device_ids or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, d.id) FROM"
+            " (SELECT DISTINCT unnest(%s::int[]) AS id ORDER BY 1) AS d",
+            [PRESENCE_LOCKS, list(device_ids)],
+        )
 
 
 class _Looks:
@@ -665,9 +742,19 @@ class _StaysOf:
         )
 
 
+class _Reading(NamedTuple):
+    """A ``Vital`` row to insert (the fields ``rules.out_of_range`` reads)."""
+
+    at: datetime
+    heart_rate: int | None
+    systolic: int | None
+    diastolic: int | None
+    spo2: int | None
+
+
 def _readings(
     device: Device, events: Sequence[Event], received_at: datetime, stays: _StaysOf
-) -> list[tuple[Stay, Vital]]:
+) -> list[tuple[Stay, _Reading]]:
     """A device's vital-sign events as readings of the stay open at each (none
     outside a stay)."""
     readings = []
@@ -678,29 +765,24 @@ def _readings(
         p = event.payload
         bp = p.get("bp") or (None, None)
         readings.append(
-            (
-                stay,
-                Vital(
-                    stay=stay,
-                    at=event.device_time,
-                    received_at=received_at,
-                    heart_rate=p.get("hr"),
-                    systolic=bp[0],
-                    diastolic=bp[1],
-                    spo2=p.get("spo2"),
-                ),
-            )
+            (stay, _Reading(event.device_time, p.get("hr"), bp[0], bp[1], p.get("spo2")))
         )
     return readings
 
 
-def _store_vitals(readings: Sequence[tuple[Stay, Vital]], looks: _Looks) -> None:
+def _store_vitals(
+    readings: Sequence[tuple[Stay, _Reading]], received_at: datetime, looks: _Looks
+) -> None:
     """A batch's readings: inserted together, each stay's latest reading kept on the
     (locked) stay in one update. The vital-signs rule looks again at a stay when a
     reading is out of range, or late (it may split an episode)."""
     rule = Rule.objects.filter(code=rules.VITALS, enabled=True).first()
-    Vital.objects.bulk_create([reading for _, reading in readings])
-    latest: dict[int, tuple[Stay, Vital]] = {}
+    insert_rows(
+        Vital,
+        ["stay", "at", "received_at", "heart_rate", "systolic", "diastolic", "spo2"],
+        ((stay.pk, r.at, received_at, *r[1:]) for stay, r in readings),
+    )
+    latest: dict[int, tuple[Stay, _Reading]] = {}
     for stay, reading in readings:
         if stay.pk not in latest or reading.at >= latest[stay.pk][1].at:
             latest[stay.pk] = (stay, reading)

@@ -1,7 +1,15 @@
 """``casecenter ingest``: device events from MQTT into custody state, at least once.
 
-Two threads, one queue. paho's network thread receives messages and puts them
-on the queue; it never touches the database. The main thread takes them in
+Two lanes, each an MQTT session of its own with a queue and a thread: the
+*presence lane* (client id ``<id>-presence``) takes the presence topics alone,
+the *main lane* (``<id>``) everything else — vital signs, status reports,
+cameras' answers. A room entry is applied, committed and its camera commands
+published in the presence lane's own short transaction, so it never waits
+behind a batch of readings: not in the broker (each session has its own window
+of unacknowledged messages), not in a queue, not in a transaction.
+
+In each lane paho's network thread receives messages and puts them on the
+lane's queue; it never touches the database. The lane's thread takes them in
 batches (up to ``batch`` messages, waiting at most ``linger`` for more while
 they keep coming), applies each batch with ``tracking.apply_events`` in one
 transaction, and only after that transaction committed acknowledges the
@@ -26,6 +34,16 @@ while its events are applied, presence replayed from the stored events in
 device-time order — so events of one device applied by two ingesters, in
 either order, leave the same state (docs/device-protocol.md, "Several
 ingesters").
+
+The main lane receives the presence topics too (its subscription is every
+topic, for the dead letters of unknown kinds). It holds each presence message
+aside and acknowledges it once the presence lane has committed its own copy;
+one the presence lane has not received after ``HOLD`` seconds — its session
+missed it (its first run after an upgrade, a broker that lost its sessions), or
+another ingester's presence lane has it (shared subscriptions) — it applies in
+a small transaction of its own: a duplicate then if it was stored meanwhile.
+Either way it is acknowledged only after it is stored (out of order with the
+messages after it: brokers match a PUBACK to its message by packet id).
 
 A message that cannot be parsed, or a valid event whose application fails on
 its own, is kept as a ``RejectedMessage`` with the reason and acknowledged: a
@@ -68,6 +86,10 @@ log = logging.getLogger(__name__)
 #: every event topic of every center; the ingester's own commands are not echoed
 #: (MQTT 5 no-local), another ingester's are recognised and skipped
 SUBSCRIPTION = f"{protocol.PREFIX}/+/+/+"
+#: the presence lane's topics: room entries and exits
+PRESENCE_SUBSCRIPTION = f"{protocol.PREFIX}/+/presence/+"
+#: seconds the main lane holds a presence message before checking it was stored
+HOLD = 2.0
 #: errors of a database that is away for a moment: retry the batch, acknowledge nothing
 TRANSIENT = (OperationalError, InterfaceError)
 
@@ -79,6 +101,7 @@ class Message:
     mid: int
     qos: int
     generation: int  # which connection delivered it: acknowledge only on that one
+    arrived: float = 0.0  # time.monotonic() at receipt
 
 
 @dataclass
@@ -94,19 +117,32 @@ class Totals:
     commands: int = 0
     resent: int = 0
     clock_ahead: int = 0  # events placed at their arrival: the device's clock ran ahead
+    presence_held: int = 0  # presence messages the main lane applied after holding them
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
 
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(**{k: v + getattr(other, k) for k, v in vars(self).items()})
 
-def subscription(share_group: str = "") -> str:
-    """The topic filter of an ingester: ``SUBSCRIPTION``, or shared by the ingesters
-    of ``share_group`` (``$share/<group>/…``: the broker gives each message to one)."""
+
+def subscription(share_group: str = "", topics: str = SUBSCRIPTION) -> str:
+    """The topic filter of a lane: ``topics``, or shared by the ingesters of
+    ``share_group`` (``$share/<group>/…``: the broker gives each message to one)."""
     if not share_group:
-        return SUBSCRIPTION
+        return topics
     if any(c in share_group for c in "/+#") or len(share_group) > 64:
         raise ValueError(f"not a share group name (no / + #, at most 64): {share_group!r}")
-    return f"$share/{share_group}/{SUBSCRIPTION}"
+    return f"$share/{share_group}/{topics}"
+
+
+def sessions(client_id: str, share_group: str = "") -> list[tuple[str, str]]:
+    """(client id, topic filter) of each of an ingester's sessions: the main lane's
+    and the presence lane's."""
+    return [
+        (client_id, subscription(share_group)),
+        (f"{client_id}-presence", subscription(share_group, PRESENCE_SUBSCRIPTION)),
+    ]
 
 
 class Ingester:
@@ -123,9 +159,32 @@ class Ingester:
         session_expiry: int = 7 * 86_400,
         stats_every: float = 30.0,
         share_group: str = "",
+        presence_lane: bool = True,
+        topics: str = SUBSCRIPTION,
     ) -> None:
         self.share_group = share_group
-        self.subscription = subscription(share_group)
+        self.subscription = subscription(share_group, topics)
+        self.main = topics == SUBSCRIPTION  # the resend timer and the totals live here
+        #: the lane that takes the presence topics (None: this one applies them at once)
+        self.presence: Ingester | None = None
+        if presence_lane and self.main:
+            self.presence = Ingester(
+                url,
+                client_id=f"{client_id}-presence",
+                batch=batch,
+                linger=0.0,  # an entry waits for no other
+                resend_after=resend_after,
+                session_expiry=session_expiry,
+                stats_every=0,
+                share_group=share_group,
+                topics=PRESENCE_SUBSCRIPTION,
+            )
+        self._held: list[Message] = []  # main lane: presence messages for the presence lane
+        #: presence lane: (topic, payload) → None while in hand, the time it was committed
+        self._seen: dict[tuple[str, bytes], float | None] = {}
+        self._pruned_at = 0.0
+        self._looks: list[tracking.Applied] = []  # presence lane: the looks of a batch, deferred
+        self._failed: BaseException | None = None
         self.batch = max(1, batch)
         self.linger = max(0.0, linger)
         self.resend_after = timedelta(seconds=resend_after)
@@ -177,19 +236,53 @@ class Ingester:
             log.warning("lost the broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, msg) -> None:
-        self.inbox.put(Message(msg.topic, msg.payload, msg.mid, msg.qos, self._generation))
+        if not self.main:
+            self._seen[(msg.topic, msg.payload)] = None
+        self.inbox.put(
+            Message(msg.topic, msg.payload, msg.mid, msg.qos, self._generation, time.monotonic())
+        )
 
-    # --- the main thread --------------------------------------------------------------
+    # --- the lanes' threads -----------------------------------------------------------
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.presence is not None:
+            self.presence.stop()
 
     def run(self) -> Totals:
+        """Run the lanes until ``stop()``: the presence lane in a thread of its own,
+        this one here; returns the totals of both."""
+        if self.presence is None:
+            return self._run()
+        lane = threading.Thread(target=self._run_presence, name="ingest-presence")
+        lane.start()
+        try:
+            totals = self._run()
+        finally:
+            self.presence.stop()
+            lane.join()
+        if self.presence._failed is not None:
+            raise self.presence._failed
+        return totals + self.presence.totals
+
+    def _run_presence(self) -> None:
+        assert self.presence is not None
+        try:
+            self.presence._run()
+        except BaseException as exc:  # the process stops with it: a lane alone is no ingester
+            self.presence._failed = exc
+            log.exception("the presence lane failed; stopping")
+            self.stop()
+        finally:
+            connection.close()  # this thread's own
+
+    def _run(self) -> Totals:
         log.info(
-            "ingester starting: broker %s:%s, client id %s, batches of %d, %s",
+            "ingester starting: broker %s:%s, client id %s (%s), batches of %d, %s",
             self.broker.host,
             self.broker.port,
             self.client_id,
+            "main lane" if self.main else "presence lane",
             self.batch,
             f"share group {self.share_group}" if self.share_group else "not shared",
         )
@@ -204,26 +297,59 @@ class Ingester:
         try:
             while not self._stopping.is_set():
                 messages = self._collect(timeout=max(0.0, min(0.2, next_resend - time.monotonic())))
-                if messages:
-                    try:
+                if self.presence is not None:
+                    messages = self._hold_presence(messages)
+                try:
+                    if messages:
                         self.process(messages)
-                    except TRANSIENT:
-                        if self._stopping.is_set():
-                            break  # stopped while the database was away: nothing acknowledged
-                        raise
+                    if self.presence is not None:
+                        self._settle_held()
+                except TRANSIENT:
+                    if self._stopping.is_set():
+                        break  # stopped while the database was away: nothing acknowledged
+                    raise
                 now = time.monotonic()
                 if now >= next_resend:
-                    self._guarded(self.resend)
+                    if self.main:
+                        self._guarded(self.resend)
                     next_resend = now + 1.0
                 if self.stats_every and now >= next_stats:
-                    if self.totals.received:
-                        log.info("ingest totals %s", self.totals.as_dict())
+                    totals = self.totals + self.presence.totals if self.presence else self.totals
+                    if totals.received:
+                        log.info("ingest totals %s", totals.as_dict())
                     next_stats = now + self.stats_every
         finally:
             self.client.disconnect()
             self.client.loop_stop()
-            log.info("ingester stopped: %s", self.totals.as_dict())
+            log.info("%s stopped: %s", self.client_id, self.totals.as_dict())
         return self.totals
+
+    def _hold_presence(self, messages: list[Message]) -> list[Message]:
+        """The batch without its presence messages, held for the presence lane."""
+        batch = []
+        for message in messages:
+            (self._held if _kind(message.topic) == "presence" else batch).append(message)
+        return batch
+
+    def _settle_held(self) -> None:
+        """Acknowledge the held presence messages the presence lane has committed;
+        apply those it has not received after ``HOLD`` seconds (see the module doc)."""
+        if not self._held:
+            return
+        assert self.presence is not None
+        seen, now = self.presence._seen, time.monotonic()
+        done, due, keep = [], [], []
+        for message in self._held:
+            state = seen.get((message.topic, message.payload), False)
+            if state is None or (state is False and now - message.arrived < HOLD):
+                keep.append(message)  # in the presence lane's hands, or maybe on its way
+            else:
+                (due if state is False else done).append(message)
+        self._held = keep
+        self._ack(done)
+        if due:
+            self.totals.presence_held += len(due)
+            self.process(due)
 
     def _collect(self, timeout: float) -> list[Message]:
         """Up to ``batch`` messages: wait ``timeout`` for the first, then take what
@@ -265,7 +391,14 @@ class Ingester:
                     rejected.append(Rejected(message, exc.code, exc.message))
         received_at = timezone.now()
         self._sources = {id(event): message for message, event in events}
-        commands = self._apply(events, rejected, received_at)
+        # Readings and status reports in one transaction; what moves people and
+        # cameras (presence, cameras' answers) in a short one of its own before it,
+        # so the rows the presence lane needs are never held for a batch's time.
+        rooms = [(m, e) for m, e in events if _moves(e)]
+        readings = [(m, e) for m, e in events if not _moves(e)]
+        commands = self._apply(rooms, rejected, received_at) if rooms or rejected else []
+        if readings:
+            commands += self._apply(readings, [], received_at)
         self.totals.received += len(messages)
         self.totals.batches += 1
         self.totals.rejected += len(rejected)
@@ -276,8 +409,52 @@ class Ingester:
                 item.text,
                 item.code,
             )
-        self._ack(messages)
+        if self.main:
+            self._ack(messages)
+            self._guarded(lambda: self.publish(commands))
+            return
+        # the presence lane: the commands out first, then the rules' look, then the acks
         self._guarded(lambda: self.publish(commands))
+        self._look_again(received_at)
+        self._ack(messages)
+        self._committed(messages)
+
+    def _look_again(self, received_at: datetime) -> None:
+        """The live rules' look at what the batch changed, after its commands went
+        out; retried while the database is away. A look that fails otherwise is
+        logged: the facts are stored, the next change there looks again."""
+        looks, self._looks = self._looks, []
+        delay = 0.1
+        for applied in looks:
+            while True:
+                try:
+                    tracking.look_again(applied, received_at)
+                    break
+                except TRANSIENT as exc:
+                    if self._stopping.is_set():
+                        raise
+                    self.totals.retries += 1
+                    log.warning("database unavailable (%s); looking again in %.1f s", exc, delay)
+                    connection.close()
+                    time.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                except ProgrammingError:
+                    raise
+                except Exception:
+                    log.exception("the live rules could not look at a batch")
+                    break
+
+    def _committed(self, messages: Sequence[Message]) -> None:
+        """Presence lane: these messages are stored (for the main lane's held copies),
+        remembered a minute."""
+        now = time.monotonic()
+        for message in messages:
+            self._seen[(message.topic, message.payload)] = now
+        if now - self._pruned_at > 10:
+            self._pruned_at = now
+            for key, at in list(self._seen.items()):  # list(): the network thread adds
+                if at is not None and now - at > 60:
+                    self._seen.pop(key, None)
 
     def _apply(
         self,
@@ -335,7 +512,16 @@ class Ingester:
         self, events: list[tracking.Event], rejected: list[Rejected], received_at: datetime
     ) -> list[CameraCommand]:
         with transaction.atomic():
-            applied = tracking.apply_events(events, received_at=received_at) if events else None
+            applied = (
+                tracking.apply_events(
+                    events,
+                    received_at=received_at,
+                    defer_looks=not self.main,
+                    replay_duplicates=not self.main,
+                )
+                if events
+                else None
+            )
             if applied and applied.commands:  # this ingester's to send; the others' timers wait
                 tracking.mark_published(applied.commands)
             refused = [
@@ -351,6 +537,8 @@ class Ingester:
                 )
         if applied is None:
             return []
+        if applied.looks is not None:
+            self._looks.append(applied)
         for item in refused:
             log.warning(
                 "rejected %s: %s (%s)",
@@ -427,9 +615,18 @@ class Ingester:
             connection.close()
 
 
+def _moves(event: tracking.Event) -> bool:
+    """A presence, or a camera's status (it carries ``recording``)."""
+    return event.kind == "presence" or "recording" in event.payload
+
+
 def _is_command(topic: str) -> bool:
+    return _kind(topic) == protocol.COMMAND
+
+
+def _kind(topic: str) -> str:
     parts = topic.split("/")
-    return len(parts) == 5 and parts[3] == protocol.COMMAND
+    return parts[3] if len(parts) == 5 else ""
 
 
 def command_topic(center: str, camera: str) -> str:
