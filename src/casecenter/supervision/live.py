@@ -249,18 +249,18 @@ async def _pushed(user: User, *, after: int, english: bool) -> AsyncIterator[str
     try:
         yield opening(after)
         stream = _Stream(user, after=after, english=english, take=subscriber.take)
-        for chunk in await sync_to_async(_released(stream.poll))():
-            yield chunk
+        yield "".join(await sync_to_async(_released(stream.poll))())
         while not _stopping.is_set():
             left = STREAM_SECONDS - (time.monotonic() - started)
             if left <= 0 or len(subscriber.sent) >= MAX_EVENTS:
                 return
             try:
-                chunk = await asyncio.wait_for(
-                    subscriber.queue.get(), timeout=min(HEARTBEAT_SECONDS, left)
-                )
+                async with asyncio.timeout(min(HEARTBEAT_SECONDS, left)):
+                    chunk = await subscriber.queue.get()
             except TimeoutError:
                 chunk = ": keep-alive\n\n"
+            while not subscriber.queue.empty():  # what came meanwhile goes in one write
+                chunk += subscriber.queue.get_nowait()
             if chunk:  # "" is stop_streams waking the stream
                 yield chunk
     finally:
