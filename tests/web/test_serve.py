@@ -109,3 +109,17 @@ def test_sigterm_ends_an_open_alert_stream_and_the_server_exits(start_server, ma
     assert stream.isclosed()
     assert server.process.wait(timeout=EXIT_TIMEOUT) == 0
     assert "timeout graceful shutdown exceeded" not in server.output()
+
+
+def test_metrics_add_up_every_worker_process(start_server):
+    """Each request reaches one of the two workers; /metrics, answered by either,
+    counts all of them (serve gives the workers one multiprocess folder)."""
+    server = start_server("--workers", "2")
+    for _ in range(24):  # a new connection each: the kernel spreads them over both
+        assert server.get("/healthz")[0].status == 200
+    _, body = server.get("/metrics")
+    counted = re.search(
+        rb'casecenter_http_request_duration_seconds_count\{[^}]*route="healthz"[^}]*\} (\S+)', body
+    )
+    assert counted is not None, body[:2000]
+    assert float(counted.group(1)) == 24

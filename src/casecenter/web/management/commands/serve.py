@@ -12,8 +12,10 @@ open after ``--drain-seconds`` is cut.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -58,6 +60,18 @@ def _supervisor(config, sock):
         def terminate_all(self) -> None:
             sock.close()
             super().terminate_all()
+
+        def keep_subprocess_alive(self) -> None:
+            """uvicorn's; and a worker that died leaves the metrics' live sums
+            (its open streams are not open any more)."""
+            before = [process.pid for process in self.processes]
+            super().keep_subprocess_alive()
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                from prometheus_client import multiprocess
+
+                for pid, process in zip(before, self.processes, strict=True):
+                    if pid is not None and process.pid != pid:
+                        multiprocess.mark_process_dead(pid)
 
     return Supervisor(config, sockets=[sock])
 
@@ -115,6 +129,12 @@ class Command(BaseCommand):
             f"worker process{'es' if workers > 1 else ''} (uvicorn)"
         )
         self.stdout.flush()
+        # /metrics adds up the workers' figures (ops.scrape): in the operator's
+        # folder shared with the machine's other processes, or in one of our own
+        own_metrics = None
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            own_metrics = tempfile.mkdtemp(prefix="casecenter-metrics-")
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics
         # always worker processes, even one: they start with server_environment(),
         # and the parent restarts one that dies
         sock = config.bind_socket()
@@ -122,3 +142,5 @@ class Command(BaseCommand):
             _supervisor(config, sock).run()
         finally:
             sock.close()
+            if own_metrics:
+                shutil.rmtree(own_metrics, ignore_errors=True)
