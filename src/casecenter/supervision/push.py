@@ -54,6 +54,8 @@ CHANNEL = "casecenter_alerts"
 PUSHED = frozenset({"raised", "reopened", "escalated"})
 #: alert ids in one notification
 ANNOUNCED_AT_ONCE = 400
+#: the shortest time between two recounts of the open alerts (a count may lag this much)
+COUNT_SECONDS = 0.5
 #: how long the hub waits before connecting again after losing its connection
 RECONNECT_SECONDS = 1.0
 
@@ -207,7 +209,8 @@ class Hub:
 
     async def _count(self) -> None:
         """Recount the open alerts of the users changes touched, all that are
-        waiting at once: under a flood of alerts a count lags, never an alert."""
+        waiting at once, at most every ``COUNT_SECONDS``: under a flood of alerts
+        a count lags a little, never an alert."""
         while True:
             await self.recount_wanted.wait()
             self.recount_wanted.clear()
@@ -222,6 +225,9 @@ class Hub:
                 continue
             for subscriber, chunk in counted:
                 subscriber.queue.put_nowait(chunk)
+            # at most one round a COUNT_SECONDS: under a flood the changes meanwhile
+            # are counted together, and the alerts keep the database and the CPU
+            await asyncio.sleep(COUNT_SECONDS)
 
 
 def _parsed(payload: str) -> dict | None:
