@@ -55,6 +55,8 @@ COUNT_SECONDS = 10.0
 HEARTBEAT_SECONDS = 15.0
 #: A stream ends after this long; EventSource reconnects with Last-Event-ID.
 STREAM_SECONDS = 600.0
+#: How long a pushed stream waits for its process to listen before it polls instead.
+LISTEN_WAIT_SECONDS = 10.0
 #: What EventSource waits before reconnecting (milliseconds).
 RETRY_MS = 3000
 #: Alerts older than this are not pushed on a resume: they are on the alerts page.
@@ -221,17 +223,22 @@ async def _polled(user: User, *, after: int, english: bool) -> AsyncIterator[str
         _open += 1
     try:
         yield opening(after)
-        stream = _Stream(user, after=after, english=english)
-        poll = sync_to_async(_released(stream.poll))
-        while True:
-            for chunk in await poll():
-                yield chunk
-            if stream.done:
-                return
-            await asyncio.sleep(POLL_SECONDS)
+        async for chunk in _polls(user, after=after, english=english):
+            yield chunk
     finally:
         with _open_lock:
             _open -= 1
+
+
+async def _polls(user: User, *, after: int, english: bool) -> AsyncIterator[str]:
+    stream = _Stream(user, after=after, english=english)
+    poll = sync_to_async(_released(stream.poll))
+    while True:
+        for chunk in await poll():
+            yield chunk
+        if stream.done:
+            return
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def _pushed(user: User, *, after: int, english: bool) -> AsyncIterator[str]:
@@ -248,6 +255,16 @@ async def _pushed(user: User, *, after: int, english: bool) -> AsyncIterator[str
     started = time.monotonic()
     try:
         yield opening(after)
+        # look back only once the process listens: what commits after the look-back
+        # is then announced to it (a process's first stream waits for the listener)
+        try:
+            async with asyncio.timeout(LISTEN_WAIT_SECONDS):
+                await hub.listening.wait()
+        except TimeoutError:  # the database takes no listener now: poll meanwhile
+            hub.unsubscribe(subscriber)
+            async for chunk in _polls(user, after=after, english=english):
+                yield chunk
+            return
         stream = _Stream(user, after=after, english=english, take=subscriber.take)
         yield "".join(await sync_to_async(_released(stream.poll))())
         while not _stopping.is_set():
