@@ -6,7 +6,11 @@ the *main lane* (``<id>``) everything else — vital signs, status reports,
 cameras' answers. A room entry is applied, committed and its camera commands
 published in the presence lane's own short transaction, so it never waits
 behind a batch of readings: not in the broker (each session has its own window
-of unacknowledged messages), not in a queue, not in a transaction.
+of unacknowledged messages), not in a queue, not in a transaction. The live
+rules look at what it changed afterwards, in the presence lane's second thread
+(``apply_events(defer_looks=True)``, then ``look_again``), and its messages are
+acknowledged only after that look; one delivered again is replayed and looked
+at again (``replay_duplicates``).
 
 In each lane paho's network thread receives messages and puts them on the
 lane's queue; it never touches the database. The lane's thread takes them in
@@ -184,6 +188,9 @@ class Ingester:
         self._seen: dict[tuple[str, bytes], float | None] = {}
         self._pruned_at = 0.0
         self._looks: list[tracking.Applied] = []  # presence lane: the looks of a batch, deferred
+        self._to_look: queue.Queue[tuple[datetime, list[tracking.Applied], list[Message]]] = (
+            queue.Queue()
+        )
         self._failed: BaseException | None = None
         self.batch = max(1, batch)
         self.linger = max(0.0, linger)
@@ -269,6 +276,8 @@ class Ingester:
         assert self.presence is not None
         try:
             self.presence._run()
+            if self.presence._failed is not None:
+                self.stop()
         except BaseException as exc:  # the process stops with it: a lane alone is no ingester
             self.presence._failed = exc
             log.exception("the presence lane failed; stopping")
@@ -294,6 +303,10 @@ class Ingester:
             receive_maximum=min(self.batch * 2, 65_535),
         )
         next_resend = next_stats = time.monotonic()
+        looker = None
+        if not self.main:
+            looker = threading.Thread(target=self._run_looks, name="ingest-presence-rules")
+            looker.start()
         try:
             while not self._stopping.is_set():
                 messages = self._collect(timeout=max(0.0, min(0.2, next_resend - time.monotonic())))
@@ -319,6 +332,9 @@ class Ingester:
                         log.info("ingest totals %s", totals.as_dict())
                     next_stats = now + self.stats_every
         finally:
+            if looker is not None:
+                self._stopping.set()
+                looker.join()
             self.client.disconnect()
             self.client.loop_stop()
             log.info("%s stopped: %s", self.client_id, self.totals.as_dict())
@@ -413,17 +429,39 @@ class Ingester:
             self._ack(messages)
             self._guarded(lambda: self.publish(commands))
             return
-        # the presence lane: the commands out first, then the rules' look, then the acks
+        # the presence lane: the commands out at once; the rules' look, then the
+        # acknowledgements, in the lane's rules thread, while the next entries come
         self._guarded(lambda: self.publish(commands))
-        self._look_again(received_at)
-        self._ack(messages)
         self._committed(messages)
+        looks, self._looks = self._looks, []
+        self._to_look.put((received_at, looks, list(messages)))
 
-    def _look_again(self, received_at: datetime) -> None:
-        """The live rules' look at what the batch changed, after its commands went
+    def _run_looks(self) -> None:
+        """Presence lane's rules thread: each batch's look, then its acknowledgements
+        (in the order of the batches); what is queued is finished on ``stop()``."""
+        try:
+            while True:
+                try:
+                    received_at, looks, messages = self._to_look.get(timeout=0.2)
+                except queue.Empty:
+                    if self._stopping.is_set():
+                        return
+                    continue
+                self._look_again(received_at, looks)
+                self._ack(messages)
+        except TRANSIENT:
+            return  # stopped while the database was away: the rest comes again
+        except BaseException as exc:  # a lane that acknowledges nothing more is no lane
+            self._failed = exc
+            log.exception("the presence lane's rules thread failed; stopping")
+            self._stopping.set()
+        finally:
+            connection.close()  # this thread's own
+
+    def _look_again(self, received_at: datetime, looks: list[tracking.Applied]) -> None:
+        """The live rules' look at what a batch changed, after its commands went
         out; retried while the database is away. A look that fails otherwise is
         logged: the facts are stored, the next change there looks again."""
-        looks, self._looks = self._looks, []
         delay = 0.1
         for applied in looks:
             while True:
