@@ -222,6 +222,7 @@ async def _polled(user: User, *, after: int, english: bool) -> AsyncIterator[str
     with _open_lock:
         _open += 1
     try:
+        await sync_to_async(close_old_connections)()  # as in _pushed
         yield opening(after)
         async for chunk in _polls(user, after=after, english=english):
             yield chunk
@@ -254,6 +255,9 @@ async def _pushed(user: User, *, after: int, english: bool) -> AsyncIterator[str
     hub.subscribe(subscriber)
     started = time.monotonic()
     try:
+        # the connection the request's middleware used goes back now: hundreds of
+        # pages opening at once must not wait for the listener holding the pool
+        await sync_to_async(close_old_connections)()
         yield opening(after)
         # look back only once the process listens: what commits after the look-back
         # is then announced to it (a process's first stream waits for the listener)
