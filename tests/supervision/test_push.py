@@ -260,3 +260,23 @@ def test_a_page_that_had_no_alert_yet_resumes_from_where_its_stream_started(
     gap = alert_on(case, "raised during the reconnection")
     again = streams(server.port, session, last_event_id=str(quiet.started_after))
     assert again.alert()[0] == gap.pk
+
+
+def test_a_page_is_served_by_polling_when_its_process_cannot_listen(
+    tmp_path, monkeypatch, officers, make_case, sessions, streams
+):
+    """The listener's database is unreachable (a wrong CASECENTER_LIVE_LISTEN_URL, a
+    pooler that refuses LISTEN): after LISTEN_WAIT_SECONDS the page polls instead,
+    and an alert still reaches it."""
+    monkeypatch.setenv("CASECENTER_LIVE_LISTEN_URL", "postgres://nobody@127.0.0.1:9/none")
+    started = servers(tmp_path)
+    try:
+        server = next(started)()
+        case = make_case()
+        lead = streams(server.port, sessions(officers["lead"]))
+        assert lead.count() == 0  # the first poll's count, once the wait is over
+        alert = alert_on(case, "polled")
+        assert lead.alert()[0] == alert.pk
+        assert "listening connection lost" in server.output()
+    finally:
+        started.close()
