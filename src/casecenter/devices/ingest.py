@@ -469,13 +469,7 @@ class Ingester:
                     tracking.look_again(applied, received_at)
                     break
                 except TRANSIENT as exc:
-                    if self._stopping.is_set():
-                        raise
-                    self.totals.retries += 1
-                    log.warning("database unavailable (%s); looking again in %.1f s", exc, delay)
-                    connection.close()
-                    time.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+                    delay = self._database_away(exc, delay, "looking again")
                 except ProgrammingError:
                     raise
                 except Exception:
@@ -509,13 +503,7 @@ class Ingester:
                     return self._one_by_one(events, rejected, received_at, state)
                 return self._commit([e for _, e in events], rejected, received_at)
             except TRANSIENT as exc:
-                if self._stopping.is_set():
-                    raise
-                self.totals.retries += 1
-                log.warning("database unavailable (%s); retrying the batch in %.1f s", exc, delay)
-                connection.close()
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = self._database_away(exc, delay, "retrying the batch")
             except ProgrammingError:
                 raise  # a missing table or column: an installation problem, not a message's
             except Exception as exc:
@@ -526,6 +514,17 @@ class Ingester:
                 self.totals.retries += 1
                 isolate = True
                 log.warning("batch failed (%r); applying its events one by one", exc)
+
+    def _database_away(self, exc: Exception, delay: float, doing: str) -> float:
+        """The database is away (restarting, a failover): wait ``delay`` seconds and
+        return the next wait, doubled up to 5 s; while stopping, give up at once."""
+        if self._stopping.is_set():
+            raise exc
+        self.totals.retries += 1
+        log.warning("database unavailable (%s); %s in %.1f s", exc, doing, delay)
+        connection.close()
+        time.sleep(delay)
+        return min(delay * 2, 5.0)
 
     def _one_by_one(self, events, rejected, received_at, state) -> list[CameraCommand]:
         if not state["dead_letters"]:
