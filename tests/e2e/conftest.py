@@ -95,3 +95,17 @@ def wait_for(condition, seconds: float = 15.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.05)
+
+
+def log_in(page, url: str, username: str) -> None:
+    """Through the login form, as a person does, on the server at ``url``."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    expect(page.get_by_test_id("who")).to_contain_text(username)

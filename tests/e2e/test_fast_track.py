@@ -31,20 +31,10 @@ from casecenter.exchange.manifest import FILES_PREFIX, verify_zip
 from casecenter.exchange.models import Matter, Package, PackageKind
 from casecenter.fasttrack.models import FastTrack
 from casecenter.supervision import live
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import log_in, wait_for
 from tests.fasttrack.conftest import drunk_driving, partners  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, url: str, username: str) -> None:
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-    expect(page.get_by_test_id("who")).to_contain_text(username)
 
 
 def log_out(page: Page) -> None:

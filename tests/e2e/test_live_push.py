@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from casecenter.supervision import services
 from casecenter.supervision.models import Alert
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import log_in
 from tests.serving import servers
 from tests.supervision.test_push import alert_on
 
@@ -39,10 +40,7 @@ def test_an_alert_committed_elsewhere_appears_on_the_open_page(
     officers["lead"].set_password(PASSWORD)
     officers["lead"].save(update_fields=["password"])
     base = f"http://127.0.0.1:{server.port}"
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "lead")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base, "lead")
     page.goto(f"{base}/cases/{case.pk}/")
     badge = page.get_by_test_id("alert-count")
     expect(badge).to_have_text("0")
